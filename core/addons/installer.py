@@ -1,0 +1,151 @@
+"""Install, upgrade and uninstall addons in a database: the services behind the CLI and the
+Apps page (F3). Every call is all or nothing: it runs in a savepoint of the caller's
+transaction, so a failing migration or data load leaves the database exactly as it was."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable
+
+from sqlalchemy import inspect, select, update
+from sqlalchemy.orm import Session
+
+from core.addons.catalog import AddonCatalog
+from core.addons.exceptions import (
+    DatabaseNotInitialised,
+    DependentsInstalled,
+    InstallFailed,
+    NotInstalled,
+)
+from core.addons.manifest import AddonSpec
+from core.addons.migrations import CORE_MIGRATIONS, downgrade_to_base, upgrade_to_head
+from core.context import Ctx
+from core.exceptions import KehuError
+from core.models import ADDON_INSTALLED, ADDON_UNINSTALLED, Addon, RegistryVersion
+
+
+def migrate_core(session: Session) -> None:
+    """Bring the core's own tables to their latest revision (``kehu init``, ``kehu db upgrade``)."""
+    upgrade_to_head(session.connection(), "core", CORE_MIGRATIONS)
+
+
+def is_initialised(session: Session) -> bool:
+    return inspect(session.connection()).has_table(RegistryVersion.__tablename__)
+
+
+def registry_version(session: Session) -> int:
+    """The counter every install, upgrade and uninstall bumps (see ``RegistryVersion``)."""
+    return session.scalars(select(RegistryVersion.version).where(RegistryVersion.id == 1)).one()
+
+
+def installed_names(session: Session) -> set[str]:
+    rows = session.scalars(select(Addon.name).where(Addon.state == ADDON_INSTALLED))
+    return set(rows)
+
+
+def installed_versions(session: Session) -> dict[str, str]:
+    rows = session.execute(select(Addon.name, Addon.version).where(Addon.state == ADDON_INSTALLED))
+    return dict(rows.tuples().all())
+
+
+def install_addons(ctx: Ctx, catalog: AddonCatalog, names: Iterable[str]) -> list[str]:
+    """Install ``names`` and their dependencies, dependencies first; return those newly installed.
+
+    Raises UnknownAddon / MissingDependency / DependencyCycle before touching the database, and
+    InstallFailed (naming the addon) after rolling everything back."""
+    session = ctx.dbsession
+    _require_initialised(session)
+    order = catalog.install_order(names)
+    already = installed_names(session)
+    todo = [spec for spec in order if spec.name not in already]
+    if not todo:
+        return []
+    _apply(ctx, todo, catalog)
+    return [spec.name for spec in todo]
+
+
+def upgrade_addons(ctx: Ctx, catalog: AddonCatalog, names: Iterable[str] | None = None) -> list[str]:
+    """Run pending migrations and data loads of installed addons (all of them by default)."""
+    session = ctx.dbsession
+    _require_initialised(session)
+    installed = installed_names(session)
+    wanted = set(names) if names is not None else installed
+    for name in wanted - installed:
+        catalog.get(name)  # an unknown name is reported as unknown, not "not installed"
+        raise NotInstalled(name=name)
+    order = [spec for spec in catalog.install_order(sorted(wanted)) if spec.name in wanted]
+    _apply(ctx, order, catalog)
+    return [spec.name for spec in order]
+
+
+def uninstall_addon(ctx: Ctx, catalog: AddonCatalog, name: str, *, drop_data: bool = False) -> None:
+    """Mark ``name`` uninstalled (its routes, menus and hooks go quiet at once).
+
+    Refused while an installed addon depends on it. With ``drop_data`` its migrations are run
+    down to base, dropping its tables; without, the data stays for a later reinstall."""
+    session = ctx.dbsession
+    _require_initialised(session)
+    spec = catalog.get(name)
+    installed = installed_names(session)
+    if name not in installed:
+        raise NotInstalled(name=name)
+    dependents = sorted(catalog.dependents(name) & installed)
+    if dependents:
+        raise DependentsInstalled(name=name, dependents=dependents)
+    with session.begin_nested():
+        if drop_data and spec.migrations_path:
+            downgrade_to_base(session.connection(), spec.name, spec.migrations_path)
+        session.execute(
+            update(Addon).where(Addon.name == name).values(state=ADDON_UNINSTALLED, updated_at=ctx.now)
+        )
+        bump_registry_version(session)
+
+
+def bump_registry_version(session: Session) -> None:
+    session.execute(
+        update(RegistryVersion).where(RegistryVersion.id == 1).values(version=RegistryVersion.version + 1)
+    )
+
+
+def _apply(ctx: Ctx, specs: list[AddonSpec], catalog: AddonCatalog) -> None:
+    session = ctx.dbsession
+    current = None
+    try:
+        with session.begin_nested():
+            for spec in specs:
+                current = spec
+                if spec.migrations_path:
+                    upgrade_to_head(session.connection(), spec.name, spec.migrations_path)
+                _load_data(ctx, spec)
+                _record_installed(session, spec, ctx)
+            bump_registry_version(session)
+    except KehuError as exc:
+        raise InstallFailed(name=current.name if current else "?", reason=exc.translated(ctx.locale)) from exc
+    except Exception as exc:
+        reason = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+        raise InstallFailed(name=current.name if current else "?", reason=reason) from exc
+
+
+def _load_data(ctx: Ctx, spec: AddonSpec) -> None:
+    for target in spec.data:
+        module_name, _, func_name = target.partition(":")
+        module = importlib.import_module(f"{spec.package}.{module_name}")
+        getattr(module, func_name or "load")(ctx)
+    ctx.dbsession.flush()
+
+
+def _record_installed(session: Session, spec: AddonSpec, ctx: Ctx) -> None:
+    row = session.get(Addon, spec.name)
+    if row is None:
+        session.add(Addon(name=spec.name, version=spec.version, state=ADDON_INSTALLED, installed_at=ctx.now))
+    else:
+        if row.state != ADDON_INSTALLED:
+            row.installed_at = ctx.now
+        row.version = spec.version
+        row.state = ADDON_INSTALLED
+    session.flush()
+
+
+def _require_initialised(session: Session) -> None:
+    if not is_initialised(session):
+        raise DatabaseNotInitialised()

@@ -1,0 +1,63 @@
+"""The ``kehu`` command. Every error is one clear line and a non-zero exit, never a traceback.
+
+Commands are thin: they build a ``Ctx`` and call the same services as the web pages.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from core.cli.environment import CliEnvironment
+from core.exceptions import KehuError
+from core.i18n import translate
+from core.settings import SettingsError
+
+
+class KehuGroup(click.Group):
+    """Turns the errors a user can meet into one translated line and exit status 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KehuError as exc:
+            _fail(exc.translated())
+        except SettingsError as exc:
+            _fail(str(exc))
+        except OperationalError as exc:
+            _fail(f"cannot use the database: {str(exc.orig).strip().splitlines()[0]}")
+        except SQLAlchemyError as exc:
+            _fail(f"database error: {str(exc).splitlines()[0]}")
+
+
+def _fail(message: str) -> None:
+    click.echo(click.style("Error: ", fg="red", bold=True) + message, err=True)
+    sys.exit(1)
+
+
+@click.group(cls=KehuGroup)
+@click.option("--config", "config_uri", envvar="KEHU_CONFIG", default=None,
+              help="An ini file (config/production.ini); KEHU_CONFIG.")
+@click.option("--database-url", envvar="KEHU_DATABASE_URL", default=None,
+              help="SQLAlchemy URL; KEHU_DATABASE_URL. Default: sqlite:///var/kehu.sqlite")
+@click.pass_context
+def main(ctx: click.Context, config_uri: str | None, database_url: str | None) -> None:
+    """Kehu (客户) CRM: set up, serve and administer an installation."""
+    ctx.obj = CliEnvironment(config_uri=config_uri, database_url=database_url)
+
+
+def _register() -> None:
+    from core.cli import addons, database, demo, serve, users
+
+    main.add_command(database.init)
+    main.add_command(demo.demo)
+    main.add_command(serve.serve)
+    main.add_command(addons.addons)
+    main.add_command(users.user)
+    main.add_command(database.db)
+
+
+_register()

@@ -1,0 +1,90 @@
+"""``kehu addons list | install | upgrade | uninstall | new``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from core.addons.installer import (
+    install_addons,
+    installed_versions,
+    is_initialised,
+    uninstall_addon,
+    upgrade_addons,
+)
+from core.addons.exceptions import DatabaseNotInitialised
+from core.cli.environment import CliEnvironment
+
+
+@click.group()
+def addons() -> None:
+    """Install, upgrade and uninstall addons; scaffold a new one."""
+
+
+@addons.command("list")
+@click.pass_obj
+def list_addons(env: CliEnvironment) -> None:
+    """Every available addon, its version and whether it is installed."""
+    with env.ctx() as ctx:
+        versions = installed_versions(ctx.dbsession) if is_initialised(ctx.dbsession) else {}
+    order, broken = env.catalog.loadable_order()
+    if not len(env.catalog):
+        click.echo("No addon is available (entry-point group kehu.addons is empty).")
+    for spec in env.catalog:
+        state = "installed" if spec.name in versions else "available"
+        if spec.name in broken:
+            state = f"broken: {broken[spec.name].translated()}"
+        depends = f"  depends: {', '.join(spec.depends)}" if spec.depends else ""
+        click.echo(f"{spec.name:<24} {spec.version:<10} {state}{depends}")
+
+
+@addons.command("install")
+@click.argument("names", nargs=-1, required=True)
+@click.pass_obj
+def install(env: CliEnvironment, names: tuple[str, ...]) -> None:
+    """Install NAMES and what they depend on, all or nothing."""
+    with env.ctx() as ctx:
+        done = install_addons(ctx, env.catalog, names)
+    click.echo(f"Installed: {', '.join(done)}" if done else "Already installed.")
+
+
+@addons.command("upgrade")
+@click.argument("names", nargs=-1)
+@click.pass_obj
+def upgrade(env: CliEnvironment, names: tuple[str, ...]) -> None:
+    """Run pending migrations and data of NAMES (default: every installed addon)."""
+    with env.ctx() as ctx:
+        done = upgrade_addons(ctx, env.catalog, names or None)
+    click.echo(f"Upgraded: {', '.join(done)}" if done else "Nothing is installed.")
+
+
+@addons.command("uninstall")
+@click.argument("name")
+@click.option("--drop-data", is_flag=True, help="Also drop the addon's tables (asks first).")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_obj
+def uninstall(env: CliEnvironment, name: str, drop_data: bool, yes: bool) -> None:
+    """Uninstall NAME; refused while an installed addon depends on it."""
+    with env.ctx() as ctx:
+        if not is_initialised(ctx.dbsession):
+            raise DatabaseNotInitialised()
+    if drop_data and not yes:
+        click.confirm(f"Drop every table of {name} and the data in them? This cannot be undone", abort=True)
+    with env.ctx() as ctx:
+        uninstall_addon(ctx, env.catalog, name, drop_data=drop_data)
+    click.echo(f"Uninstalled: {name}" + (" (tables dropped)" if drop_data else " (data kept)"))
+
+
+@addons.command("new")
+@click.argument("name")
+@click.option("--path", "target", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+              show_default=True, help="Folder to write the package into.")
+@click.option("--title", default=None, help="Display title (default: the name).")
+def new(name: str, target: Path, title: str | None) -> None:
+    """Write a pip-installable addon package NAME under --path."""
+    from core.scaffold import write_addon
+
+    package_dir = write_addon(name, target, title=title)
+    click.echo(f"Written: {package_dir}")
+    click.echo(f"Next: pip install -e {package_dir} && kehu addons install {name}")

@@ -1,0 +1,36 @@
+"""``kehu demo``: everything a newcomer needs, in one command, on the embedded SQLite default."""
+
+from __future__ import annotations
+
+import click
+
+from core.addons.installer import install_addons
+from core.cli.database import initialise
+from core.cli.environment import CliEnvironment
+
+DEMO_ADMIN = ("admin", "kehu-demo")
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=6543, show_default=True, type=int)
+@click.option("--no-serve", is_flag=True, help="Prepare the database and stop.")
+@click.pass_obj
+def demo(env: CliEnvironment, host: str, port: int, no_serve: bool) -> None:
+    """Create (or reuse) ./var/kehu.sqlite with every addon and demo data, then serve it."""
+    username, password = DEMO_ADMIN
+    created, _ = initialise(env, admin_username=username, admin_password=password, admin_email=None, addons=[])
+    with env.ctx() as ctx:
+        installed = install_addons(ctx, env.catalog, [spec.name for spec in env.catalog])
+    with env.ctx() as ctx:
+        ctx.hooks.kehu_demo_data(ctx=ctx)
+    click.echo(f"Database: {env.engine.url.render_as_string(hide_password=True)}"
+               + (" (new)" if created else " (reused)"))
+    if installed:
+        click.echo(f"Installed: {', '.join(installed)}")
+    click.echo(f"Open http://{host}:{port}/ and sign in as {username} / {password}"
+               + (" (unless you changed it)" if not created else ""))
+    if not no_serve:
+        from core.cli.serve import run_gunicorn
+
+        run_gunicorn(env, bind=f"{host}:{port}")

@@ -1,0 +1,61 @@
+"""What every command needs, built on first use: settings, engine, catalog, a service context."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from collections.abc import Iterator
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from core.addons.catalog import AddonCatalog
+from core.addons.installer import installed_names, is_initialised
+from core.context import Ctx
+from core.db import make_engine
+from core.i18n import cli_locale
+from core.plugins import HookRelay, make_plugin_manager
+from core.settings import load_settings
+
+
+class CliEnvironment:
+    def __init__(self, *, config_uri: str | None = None, database_url: str | None = None,
+                 catalog: AddonCatalog | None = None) -> None:
+        self.config_uri = config_uri
+        self.database_url = database_url
+        self._catalog = catalog
+
+    @functools.cached_property
+    def settings(self) -> dict:
+        raw: dict = {}
+        if self.config_uri:
+            from pyramid.paster import get_appsettings
+
+            raw = dict(get_appsettings(self.config_uri))
+        if self.database_url:
+            raw["kehu.database_url"] = self.database_url
+        settings = load_settings(raw)
+        if self.database_url:  # the command line wins over the environment
+            settings["kehu.database_url"] = self.database_url
+        return settings
+
+    @functools.cached_property
+    def engine(self) -> Engine:
+        return make_engine(self.settings["kehu.database_url"], pool_size=1)
+
+    @functools.cached_property
+    def catalog(self) -> AddonCatalog:
+        return self._catalog if self._catalog is not None else AddonCatalog.discover()
+
+    @functools.cached_property
+    def plugin_manager(self):  # noqa: ANN201
+        order, _broken = self.catalog.loadable_order()
+        return make_plugin_manager(order)
+
+    @contextlib.contextmanager
+    def ctx(self) -> Iterator[Ctx]:
+        """A service context in one transaction: committed if the block succeeds."""
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            installed = installed_names(session) if is_initialised(session) else set()
+            hooks = HookRelay(self.plugin_manager, installed)
+            yield Ctx(dbsession=session, hooks=hooks, settings=self.settings, locale=cli_locale())

@@ -1,0 +1,54 @@
+"""``kehu serve``: gunicorn with config/gunicorn.conf.py; on SQLite a single worker process."""
+
+from __future__ import annotations
+
+import runpy
+from pathlib import Path
+from typing import Any
+
+import click
+
+from core.cli.environment import CliEnvironment
+
+REPO_CONFIG = Path(__file__).resolve().parents[2] / "config" / "gunicorn.conf.py"
+
+
+def run_gunicorn(env: CliEnvironment, *, bind: str | None = None, workers: int | None = None) -> None:
+    from gunicorn.app.base import BaseApplication
+
+    from core.web.app import make_app
+
+    settings = env.settings
+    is_sqlite = settings["kehu.database_url"].startswith("sqlite")
+
+    class KehuApplication(BaseApplication):
+        def load_config(self) -> None:
+            config_file = Path("config/gunicorn.conf.py")
+            config_file = config_file if config_file.exists() else REPO_CONFIG
+            if config_file.exists():
+                for key, value in runpy.run_path(str(config_file)).items():
+                    if key in self.cfg.settings:
+                        self.cfg.set(key, value)
+            if bind:
+                self.cfg.set("bind", [bind])
+            if workers:
+                self.cfg.set("workers", workers)
+            if is_sqlite:
+                # One process: SQLite allows one writer; threads still serve the browser in parallel.
+                self.cfg.set("workers", 1)
+                self.cfg.set("worker_class", "gthread")
+                self.cfg.set("threads", max(4, self.cfg.threads))
+
+        def load(self) -> Any:
+            return make_app(settings)
+
+    KehuApplication().run()
+
+
+@click.command()
+@click.option("--bind", default=None, help="host:port (default from config/gunicorn.conf.py: 127.0.0.1:6543).")
+@click.option("--workers", default=None, type=int, help="Worker processes (PostgreSQL only).")
+@click.pass_obj
+def serve(env: CliEnvironment, bind: str | None, workers: int | None) -> None:
+    """Serve the web app and API with gunicorn."""
+    run_gunicorn(env, bind=bind, workers=workers)

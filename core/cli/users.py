@@ -1,0 +1,59 @@
+"""``kehu user create | passwd | disable | enable``."""
+
+from __future__ import annotations
+
+import click
+
+from core.cli.environment import CliEnvironment
+from core.users.services import create_user, get_user_by_username, set_active, set_password
+
+
+@click.group()
+def user() -> None:
+    """Manage users from the command line."""
+
+
+@user.command("create")
+@click.argument("username")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True, envvar="KEHU_NEW_PASSWORD")
+@click.option("--name", "display_name", default="", help="Display name (张三).")
+@click.option("--email", default=None)
+@click.option("--admin", is_flag=True, help="An administrator holds every permission.")
+@click.pass_obj
+def create(env: CliEnvironment, username: str, password: str, display_name: str, email: str | None,
+           admin: bool) -> None:
+    """Create USERNAME."""
+    with env.ctx() as ctx:
+        created = create_user(ctx, username, password, display_name=display_name, email=email, is_admin=admin)
+        click.echo(f"Created user {created.username} (id {created.id}){' as administrator' if admin else ''}.")
+
+
+@user.command("passwd")
+@click.argument("username")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True, envvar="KEHU_NEW_PASSWORD")
+@click.pass_obj
+def passwd(env: CliEnvironment, username: str, password: str) -> None:
+    """Set USERNAME's password; their open sessions end."""
+    with env.ctx() as ctx:
+        set_password(ctx, get_user_by_username(ctx, username), password)
+    click.echo(f"Password of {username} changed; their sessions were ended.")
+
+
+@user.command("disable")
+@click.argument("username")
+@click.pass_obj
+def disable(env: CliEnvironment, username: str) -> None:
+    """Stop USERNAME from signing in and end their sessions."""
+    with env.ctx() as ctx:
+        set_active(ctx, get_user_by_username(ctx, username), False)
+    click.echo(f"Disabled {username}.")
+
+
+@user.command("enable")
+@click.argument("username")
+@click.pass_obj
+def enable(env: CliEnvironment, username: str) -> None:
+    """Let a disabled USERNAME sign in again."""
+    with env.ctx() as ctx:
+        set_active(ctx, get_user_by_username(ctx, username), True)
+    click.echo(f"Enabled {username}.")

@@ -1,0 +1,106 @@
+"""What addons hand to the core through the core hooks (see ``core.hookspecs``).
+
+Plain frozen dataclasses, so a contribution is declared in one expression and compared, sorted
+and checked for collisions by the core.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from pyramid.i18n import TranslationString
+
+
+@dataclasses.dataclass(frozen=True)
+class MenuItem:
+    """An entry of the sidebar. ``id`` is dotted (``customers.list``) and unique across addons;
+    ``parent`` nests it under another item; ``permission`` hides it from users without it."""
+
+    id: str
+    title: str | TranslationString
+    route: str | None = None
+    icon: str = "circle"
+    order: int = 100
+    parent: str | None = None
+    permission: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class DashboardWidget:
+    """A card on the workbench: ``template`` rendered with ``context(request)`` merged in."""
+
+    id: str
+    title: str | TranslationString
+    template: str
+    context: Callable[[Any], Mapping[str, Any]] | None = None
+    order: int = 100
+    width: int = 6
+    permission: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class RecordPanel:
+    """A panel of a record's 360° view (the customer page shows orders, tickets … this way)."""
+
+    id: str
+    title: str | TranslationString
+    template: str
+    context: Callable[[Any, Any], Mapping[str, Any]] | None = None
+    order: int = 100
+    permission: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class RecordChange:
+    """A record was created, updated or deleted by a service. ``changes`` maps each changed
+    field to ``(before, after)``; ``model`` is the table name (``customers_customer``)."""
+
+    action: str
+    model: str
+    record_id: int | str
+    changes: Mapping[str, tuple[Any, Any]] = dataclasses.field(default_factory=dict)
+    user_id: int | None = None
+    at: dt.datetime | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class SearchHit:
+    title: str
+    url: str
+    kind: str | TranslationString
+    detail: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class SearchProvider:
+    """Global search: ``search(request, query, limit)`` returns at most ``limit`` hits the
+    caller may see (the provider applies permissions and record scopes)."""
+
+    id: str
+    title: str | TranslationString
+    search: Callable[[Any, str, int], list[SearchHit]]
+    order: int = 100
+    permission: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class PeriodicJob:
+    """A job run on a cron schedule (``"0 2 * * *"``), once per period across all workers."""
+
+    name: str
+    cron: str
+    func: Callable[..., Any]
+    timeout_seconds: int = 600
+
+
+@dataclasses.dataclass(frozen=True)
+class Permission:
+    """A permission ``<addon>.<model>:<action>`` and the seeded roles that get it by default
+    (``admin``, ``sales_manager``, ``sales``, ``service``, ``marketing``, ``auditor``)."""
+
+    name: str
+    title: str | TranslationString
+    default_roles: tuple[str, ...] = ()

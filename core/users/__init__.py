@@ -1,0 +1,1 @@
+"""Users, passwords and login sessions (the minimal identity core; roles come with access control)."""

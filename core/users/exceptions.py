@@ -1,0 +1,26 @@
+from core.exceptions import KehuError
+from core.i18n import _
+
+
+class InvalidLogin(KehuError):
+    message = _("Wrong username or password.")
+
+
+class UsernameTaken(KehuError):
+    message = _("The username “${username}” is already taken.")
+
+
+class InvalidUsername(KehuError):
+    message = _("A username is 2–64 letters, digits, dots, dashes or underscores.")
+
+
+class WeakPassword(KehuError):
+    message = _("A password needs at least ${min_length} characters.")
+
+
+class UserNotFound(KehuError):
+    message = _("No user named “${username}”.")
+
+
+class UnknownTimezone(KehuError):
+    message = _("Unknown time zone: ${timezone}.")

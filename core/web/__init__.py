@@ -1,0 +1,1 @@
+"""The web shell: Pyramid configuration, login, layout, menus, workbench, Apps page, errors."""

@@ -1,0 +1,73 @@
+"""Distribution "kehu": the core, the bundled addons and the ``kehu`` command.
+
+Bundled addons are declared in the ``kehu.addons`` entry-point group exactly as a partner's
+pip package declares its own, so the core has a single discovery path.
+"""
+
+from setuptools import find_packages, setup
+
+BUNDLED_ADDONS: list[str] = [
+    # "customers = addons.customers",  (each bundled addon: "<name> = <package>")
+]
+
+setup(
+    name="kehu",
+    version="0.1.0",
+    description="Kehu (客户): an open-source CRM for Chinese companies, built from addons",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    license="AGPL-3.0-or-later",
+    python_requires=">=3.11",
+    packages=find_packages(include=["core", "core.*", "addons", "addons.*"]),
+    include_package_data=True,
+    package_data={
+        "": [
+            "addon.toml",
+            "*.jinja2",
+            "templates/**/*",
+            "static/**/*",
+            "migrations/*.py",
+            "migrations/*.mako",
+            "locale/*/LC_MESSAGES/*",
+            "i18n/*/LC_MESSAGES/*",
+            "scaffold/**/*",
+        ],
+    },
+    install_requires=[
+        "alembic>=1.13,<2",
+        "argon2-cffi>=23.1,<26",
+        "babel>=2.14,<3",
+        "click>=8.1,<9",
+        "gunicorn>=22,<28",
+        "Jinja2>=3.1,<4",
+        "pluggy>=1.5,<2",
+        "psycopg[binary]>=3.2,<4",
+        "pyramid>=2.0.2,<3",
+        "pyramid_jinja2>=2.10,<3",
+        "pyramid_tm>=2.5,<3",
+        "SQLAlchemy>=2.0.30,<2.2",
+        "transaction>=4,<6",
+        "WTForms>=3.1,<4",
+        "zope.sqlalchemy>=3.1,<5",
+    ],
+    extras_require={
+        "test": [
+            "playwright>=1.45,<2",
+            "pytest>=8,<10",
+            "pytest-xdist>=3.5,<4",
+            "ruff>=0.6,<1",
+            "WebTest>=3.0,<4",
+        ],
+    },
+    entry_points={
+        "console_scripts": ["kehu = core.cli:main"],
+        "paste.app_factory": ["main = core:main"],
+        "kehu.addons": BUNDLED_ADDONS,
+        "pytest11": ["kehu = core.testing.plugin"],
+    },
+    classifiers=[
+        "Framework :: Pyramid",
+        "Programming Language :: Python :: 3.11",
+        "Natural Language :: Chinese (Simplified)",
+    ],
+)
