@@ -27,8 +27,16 @@ class SettingsError(Exception):
     """A setting is missing or wrong; the message says which and how to fix it."""
 
 
-def load_settings(settings: Mapping[str, Any] | None = None, *, environ: Mapping[str, str] | None = None) -> dict:
-    """Merge defaults, ``settings`` (from the ini file) and the environment, in that order."""
+def load_settings(
+    settings: Mapping[str, Any] | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    require_secret: bool = True,
+) -> dict:
+    """Merge defaults, ``settings`` (from the ini file) and the environment, in that order.
+
+    The web app needs the secret that signs session cookies; the CLI's database commands don't.
+    """
     environ = os.environ if environ is None else environ
     merged: dict[str, Any] = {
         "kehu.database_url": DEFAULT_DATABASE_URL,
@@ -42,6 +50,8 @@ def load_settings(settings: Mapping[str, Any] | None = None, *, environ: Mapping
             merged[key] = environ[env_name]
     merged["kehu.session_max_age"] = int(merged["kehu.session_max_age"])
     merged["kehu.pool_size"] = int(merged["kehu.pool_size"])
+    if not require_secret:
+        return merged
     if not merged.get("kehu.secret"):
         merged["kehu.secret"] = _development_secret(merged["kehu.database_url"])
     if len(str(merged["kehu.secret"])) < 32:

@@ -45,7 +45,7 @@ def installed_names(session: Session) -> set[str]:
 
 def installed_versions(session: Session) -> dict[str, str]:
     rows = session.execute(select(Addon.name, Addon.version).where(Addon.state == ADDON_INSTALLED))
-    return dict(rows.tuples().all())
+    return {name: version for name, version in rows}
 
 
 def install_addons(ctx: Ctx, catalog: AddonCatalog, names: Iterable[str]) -> list[str]:

@@ -46,7 +46,8 @@ def _fail(message: str) -> None:
 @click.pass_context
 def main(ctx: click.Context, config_uri: str | None, database_url: str | None) -> None:
     """Kehu (客户) CRM: set up, serve and administer an installation."""
-    ctx.obj = CliEnvironment(config_uri=config_uri, database_url=database_url)
+    if ctx.obj is None:  # tests hand in an environment with their own catalog
+        ctx.obj = CliEnvironment(config_uri=config_uri, database_url=database_url)
 
 
 def _register() -> None:

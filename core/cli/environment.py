@@ -34,7 +34,7 @@ class CliEnvironment:
             raw = dict(get_appsettings(self.config_uri))
         if self.database_url:
             raw["kehu.database_url"] = self.database_url
-        settings = load_settings(raw)
+        settings = load_settings(raw, require_secret=False)
         if self.database_url:  # the command line wins over the environment
             settings["kehu.database_url"] = self.database_url
         return settings

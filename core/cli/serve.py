@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from core.cli.environment import CliEnvironment
+from core.settings import load_settings
 
 REPO_CONFIG = Path(__file__).resolve().parents[2] / "config" / "gunicorn.conf.py"
 
@@ -18,7 +19,7 @@ def run_gunicorn(env: CliEnvironment, *, bind: str | None = None, workers: int |
 
     from core.web.app import make_app
 
-    settings = env.settings
+    settings = load_settings(env.settings)  # now the session secret is needed too
     is_sqlite = settings["kehu.database_url"].startswith("sqlite")
 
     class KehuApplication(BaseApplication):
