@@ -4,6 +4,8 @@ Bundled addons are declared in the ``kehu.addons`` entry-point group exactly as 
 pip package declares its own, so the core has a single discovery path.
 """
 
+from pathlib import Path
+
 from setuptools import find_packages, setup
 
 BUNDLED_ADDONS: list[str] = [
@@ -14,7 +16,7 @@ setup(
     name="kehu",
     version="0.1.0",
     description="Kehu (客户): an open-source CRM for Chinese companies, built from addons",
-    long_description=open("README.md", encoding="utf-8").read(),
+    long_description=Path(__file__).with_name("README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
     license="AGPL-3.0-or-later",
     python_requires=">=3.11",
@@ -47,7 +49,7 @@ setup(
         "pyramid_tm>=2.5,<3",
         "SQLAlchemy>=2.0.30,<2.2",
         "transaction>=4,<6",
-        "WTForms>=3.1,<4",
+        "WTForms>=3.1,<3.4",  # 3.4 drops tuple choices
         "zope.sqlalchemy>=3.1,<5",
     ],
     extras_require={

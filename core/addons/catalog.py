@@ -58,13 +58,13 @@ class AddonCatalog:
             if name in done:
                 return
             if name in path:
-                cycle = path[path.index(name):] + (name,)
+                cycle = (*path[path.index(name):], name)
                 raise DependencyCycle(cycle=" → ".join(cycle))
             spec = self.get(name)
             for dep in spec.depends:
                 if dep not in self._specs:
                     raise MissingDependency(name=name, missing=dep)
-                visit(dep, path + (name,))
+                visit(dep, (*path, name))
             done.add(name)
             order.append(spec)
 

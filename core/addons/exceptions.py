@@ -34,3 +34,8 @@ class InstallFailed(KehuError):
 
 class DatabaseNotInitialised(KehuError):
     message = _("The database is not initialised. Run “kehu init” first.")
+
+
+class DependentDataKept(KehuError):
+    message = _("Cannot drop the data of ${name}: the kept data of ${dependents} refers to it. "
+                "Uninstall them with --drop-data first.")

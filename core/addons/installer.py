@@ -13,12 +13,13 @@ from sqlalchemy.orm import Session
 from core.addons.catalog import AddonCatalog
 from core.addons.exceptions import (
     DatabaseNotInitialised,
+    DependentDataKept,
     DependentsInstalled,
     InstallFailed,
     NotInstalled,
 )
 from core.addons.manifest import AddonSpec
-from core.addons.migrations import CORE_MIGRATIONS, downgrade_to_base, upgrade_to_head
+from core.addons.migrations import CORE_MIGRATIONS, downgrade_to_base, upgrade_to_head, version_table
 from core.context import Ctx
 from core.exceptions import KehuError
 from core.models import ADDON_INSTALLED, ADDON_UNINSTALLED, Addon, RegistryVersion
@@ -45,7 +46,7 @@ def installed_names(session: Session) -> set[str]:
 
 def installed_versions(session: Session) -> dict[str, str]:
     rows = session.execute(select(Addon.name, Addon.version).where(Addon.state == ADDON_INSTALLED))
-    return {name: version for name, version in rows}
+    return dict(rows.all())
 
 
 def install_addons(ctx: Ctx, catalog: AddonCatalog, names: Iterable[str]) -> list[str]:
@@ -92,6 +93,11 @@ def uninstall_addon(ctx: Ctx, catalog: AddonCatalog, name: str, *, drop_data: bo
     dependents = sorted(catalog.dependents(name) & installed)
     if dependents:
         raise DependentsInstalled(name=name, dependents=dependents)
+    if drop_data:
+        connection = session.connection()
+        keeping = sorted(d for d in catalog.dependents(name) if inspect(connection).has_table(version_table(d)))
+        if keeping:
+            raise DependentDataKept(name=name, dependents=keeping)
     with session.begin_nested():
         if drop_data and spec.migrations_path:
             downgrade_to_base(session.connection(), spec.name, spec.migrations_path)

@@ -43,9 +43,9 @@ def write_revision(env: Any, addon: str, message: str, *, autogenerate: bool) ->
     config.set_main_option("version_locations", str(path))
     script = ScriptDirectory(str(path), version_locations=[str(path)])
     revision_context = RevisionContext(
-        config, script, dict(message=message, autogenerate=autogenerate, sql=False, head="head",
-                             splice=False, branch_label=None, version_path=str(path), rev_id=None,
-                             depends_on=None),
+        config, script, {"message": message, "autogenerate": autogenerate, "sql": False, "head": "head",
+                         "splice": False, "branch_label": None, "version_path": str(path), "rev_id": None,
+                         "depends_on": None},
     )
 
     def retrieve(rev: Any, context: Any) -> list:

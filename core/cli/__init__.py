@@ -13,7 +13,6 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from core.cli.environment import CliEnvironment
 from core.exceptions import KehuError
-from core.i18n import translate
 from core.settings import SettingsError
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from core.addons.exceptions import DatabaseNotInitialised
 from core.addons.installer import (
     install_addons,
     installed_versions,
@@ -13,7 +14,6 @@ from core.addons.installer import (
     uninstall_addon,
     upgrade_addons,
 )
-from core.addons.exceptions import DatabaseNotInitialised
 from core.cli.environment import CliEnvironment
 
 
@@ -28,7 +28,7 @@ def list_addons(env: CliEnvironment) -> None:
     """Every available addon, its version and whether it is installed."""
     with env.ctx() as ctx:
         versions = installed_versions(ctx.dbsession) if is_initialised(ctx.dbsession) else {}
-    order, broken = env.catalog.loadable_order()
+    _order, broken = env.catalog.loadable_order()
     if not len(env.catalog):
         click.echo("No addon is available (entry-point group kehu.addons is empty).")
     for spec in env.catalog:

@@ -48,7 +48,7 @@ class CliEnvironment:
         return self._catalog if self._catalog is not None else AddonCatalog.discover()
 
     @functools.cached_property
-    def plugin_manager(self):  # noqa: ANN201
+    def plugin_manager(self):
         order, _broken = self.catalog.loadable_order()
         return make_plugin_manager(order)
 

@@ -53,11 +53,11 @@ class Model(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     @declared_attr
-    def created_by(cls) -> Mapped[int | None]:
+    def created_by(cls) -> Mapped[int | None]:  # noqa: N805 (declared_attr receives the class)
         return mapped_column(ForeignKey("core_user.id", ondelete="SET NULL"), default=None)
 
     @declared_attr
-    def updated_by(cls) -> Mapped[int | None]:
+    def updated_by(cls) -> Mapped[int | None]:  # noqa: N805
         return mapped_column(ForeignKey("core_user.id", ondelete="SET NULL"), default=None)
 
 

@@ -10,8 +10,8 @@ error (CI sets it).
 from __future__ import annotations
 
 import itertools
-import re
 import os
+import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from importlib.metadata import EntryPoint

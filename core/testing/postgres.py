@@ -4,6 +4,7 @@ on 127.0.0.1 and a free port, stopped and deleted at the end. Runs the server as
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
@@ -75,8 +76,6 @@ class ThrowawayCluster:
         return self
 
     def stop(self) -> None:
-        try:
+        with contextlib.suppress(PostgresUnavailable):  # already gone: nothing to stop
             self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop")
-        except PostgresUnavailable:
-            pass
         shutil.rmtree(self.root, ignore_errors=True)

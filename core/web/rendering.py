@@ -44,7 +44,7 @@ def add_renderer_globals(event: BeforeRender) -> None:
     if request is None:
         return
     event.setdefault("locales", LOCALES)
-    event["menu"] = (lambda: menu_for(request)) if request.user is not None else (lambda: [])
+    event["menu"] = (lambda: menu_for(request)) if request.user is not None else (list)
     event["fmt_datetime"] = lambda value, *a: _format_datetime(request, value, *a)
     event["fmt_date"] = lambda value: _format_date(request, value)
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pyramid.security import Allowed, Denied
 from pyramid.config import Configurator
 from pyramid.request import Request
+from pyramid.security import Allowed, Denied
 from pyramid.session import JSONSerializer, SignedCookieSessionFactory
 
 from core.context import Ctx
@@ -22,7 +22,7 @@ from core.permissions import has_permission
 from core.settings import as_bool
 from core.users.services import user_for_token
 
-LOGIN_TOKEN_KEY = "auth.token"
+LOGIN_TOKEN_KEY = "auth.token"  # noqa: S105 (a session key, not a secret)
 SESSION_COOKIE = "kehu_session"
 
 
@@ -83,6 +83,6 @@ def _session_factory(settings: dict) -> Any:
 def includeme(config: Configurator) -> None:
     settings = config.get_settings()
     config.set_session_factory(_session_factory(settings))
-    config.set_default_csrf_options(require_csrf=True, token="csrf_token", header="X-CSRF-Token")
+    config.set_default_csrf_options(require_csrf=True, token="csrf_token", header="X-CSRF-Token")  # noqa: S106
     config.set_security_policy(KehuSecurityPolicy())
     config.add_request_method(_user, "user", reify=True)

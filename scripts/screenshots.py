@@ -1,0 +1,126 @@
+"""Screenshots of the shell's pages for a design review (the PNGs are not committed).
+
+Prepares a demo database with ``kehu demo --no-serve`` in a temporary folder, serves the real
+WSGI app on 127.0.0.1 from a background thread and, with Debian's chromium through Playwright,
+saves full-page PNGs at a phone width (390 px) and a desktop width (1280 px)::
+
+    python scripts/screenshots.py                 # into /tmp/kehu-shots, in Chinese
+    python scripts/screenshots.py out/ --locale en
+
+Files are named ``<width>-<page>.png``: login, login-error, home, menu (the phone's open
+off-canvas menu), apps, preferences, search, 404.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from socketserver import ThreadingMixIn
+from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+DEMO_ADMIN = ("admin", "kehu-demo")
+WIDTHS = {390: 844, 1280: 800}  # width: height of the first screen (pages are shot in full)
+
+
+class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def prepare_demo(folder: Path) -> str:
+    """Run ``kehu demo --no-serve`` with ``folder`` as the working directory; return the URL."""
+    env = {k: v for k, v in os.environ.items() if k not in ("KEHU_DATABASE_URL", "KEHU_CONFIG")}
+    subprocess.run([sys.executable, "-c", "from core.cli import main; main()", "demo", "--no-serve"],
+                   cwd=folder, env=env, check=True, stdout=subprocess.DEVNULL)
+    return f"sqlite:///{folder / 'var' / 'kehu.sqlite'}"
+
+
+def serve(database_url: str) -> tuple[WSGIServer, str]:
+    from core.web.app import make_app
+
+    app = make_app({"kehu.database_url": database_url})  # the secret is kept beside the database
+    httpd = make_server("127.0.0.1", 0, app, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler)
+    threading.Thread(target=httpd.serve_forever, daemon=True, name="kehu-screenshots").start()
+    return httpd, f"http://127.0.0.1:{httpd.server_port}"
+
+
+def shoot(page: Any, out: Path, name: str, *, full_page: bool = True) -> None:
+    page.evaluate("document.fonts.ready")
+    path = out / f"{page.viewport_size['width']}-{name}.png"
+    page.screenshot(path=str(path), full_page=full_page)
+    print(path)
+
+
+def login(page: Any, username: str, password: str) -> None:
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.locator("form[action^='/login'] button[type=submit]").click()
+    page.wait_for_load_state()
+
+
+def take_all(base_url: str, out: Path, locale: str, chromium: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        for width, height in WIDTHS.items():
+            context = browser.new_context(base_url=base_url, locale=locale.replace("_", "-"),
+                                          viewport={"width": width, "height": height})
+            context.set_default_timeout(10_000)
+            page = context.new_page()
+            page.goto("/login")
+            shoot(page, out, "login")
+            login(page, DEMO_ADMIN[0], "wrong-password")
+            shoot(page, out, "login-error")
+            login(page, *DEMO_ADMIN)
+            page.wait_for_url(f"{base_url}/")
+            shoot(page, out, "home")
+            toggle = page.locator("button[aria-controls=kehu-sidebar]")
+            if toggle.is_visible():
+                toggle.click()
+                page.locator("#kehu-sidebar.show").wait_for()
+                page.wait_for_timeout(400)  # the slide-in transition
+                shoot(page, out, "menu", full_page=False)
+            for name, path in (("apps", "/apps"), ("preferences", "/preferences"),
+                               ("search", "/search?q=adm"), ("404", "/no/such/page")):
+                page.goto(path)
+                shoot(page, out, name)
+            context.close()
+        browser.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out", nargs="?", default="/tmp/kehu-shots", type=Path,  # noqa: S108
+                        help="output folder (default: /tmp/kehu-shots)")
+    parser.add_argument("--locale", default="zh_CN", help="browser language (default: zh_CN)")
+    parser.add_argument("--chromium", default=CHROMIUM, help=f"browser executable (default: {CHROMIUM})")
+    args = parser.parse_args(argv)
+    if not Path(args.chromium).exists():
+        print(f"no browser at {args.chromium} (apt install chromium)", file=sys.stderr)
+        return 1
+    args.out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="kehu-shots-") as folder:
+        httpd, base_url = serve(prepare_demo(Path(folder)))
+        try:
+            take_all(base_url, args.out, args.locale, args.chromium)
+        finally:
+            httpd.shutdown()
+            httpd.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
