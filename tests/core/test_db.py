@@ -58,9 +58,8 @@ def test_foreign_keys_are_enforced(ctx_for):
 
     from core.models import LoginSession
 
-    with pytest.raises(IntegrityError):  # noqa: PT012 (the flush inside the transaction raises)
-        with ctx_for.ctx() as ctx:
-            ctx.dbsession.add(LoginSession(id="x", user_id=999999, created_at=ctx.now, expires_at=ctx.now))
+    with pytest.raises(IntegrityError), ctx_for.ctx() as ctx:  # raised at commit
+        ctx.dbsession.add(LoginSession(id="x", user_id=999999, created_at=ctx.now, expires_at=ctx.now))
 
 
 def test_constraint_names_follow_the_convention():
