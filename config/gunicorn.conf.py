@@ -21,3 +21,5 @@ max_requests_jitter = 1000
 forwarded_allow_ips = os.environ.get("KEHU_FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 accesslog = "-"
 errorlog = "-"
+# gunicorn's control socket is one path per user: two servers on one machine would fight over it.
+control_socket_disable = True

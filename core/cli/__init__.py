@@ -5,6 +5,7 @@ Commands are thin: they build a ``Ctx`` and call the same services as the web pa
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -30,6 +31,13 @@ class KehuGroup(click.Group):
             _fail(f"cannot use the database: {str(exc.orig).strip().splitlines()[0]}")
         except SQLAlchemyError as exc:
             _fail(f"database error: {str(exc).splitlines()[0]}")
+        except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            if os.environ.get("KEHU_DEBUG"):
+                raise
+            _fail(f"unexpected {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''} "
+                  "(set KEHU_DEBUG=1 for the traceback)")
 
 
 def _fail(message: str) -> None:

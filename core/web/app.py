@@ -35,6 +35,7 @@ def make_app(
         config.include("core.web.database")       # engine, request.dbsession, one transaction per request
         config.include("core.web.i18n")           # locale negotiation, translation dirs
         config.include("core.web.security")       # sessions, CSRF, login identity, permissions
+        config.include("core.web.headers")        # CSP, no framing, HSTS over https, no-store
         config.include("core.web.rendering")      # Jinja2, filters, static files, vendored assets
         config.include("core.web.addons")         # installed-state per request, route gating, hooks
         config.include("core.web.views")          # login, workbench, apps, search, preferences, errors

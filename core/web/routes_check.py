@@ -1,5 +1,6 @@
 """Start-up checks that fail loudly instead of misbehaving later (STYLE habit 10):
-every route is owned by the core or a known addon; menu ids and permissions are unique."""
+every route is owned by the core or a known addon; menu ids, permissions and periodic jobs
+are unique and well-formed."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pyramid.config import Configurator
 from pyramid.exceptions import ConfigurationError
 
 from core.addons.runtime import AddonRuntime
+from core.jobs import collect_periodic_jobs
 from core.permissions import collect_permissions
 from core.web.addons import route_owner
 from core.web.menus import collect_menu_items
@@ -24,6 +26,7 @@ def _check(config: Configurator) -> None:
     hook = runtime.plugin_manager.hook
     collect_menu_items(hook.kehu_menus())
     collect_permissions(hook.kehu_permissions())
+    collect_periodic_jobs(hook.kehu_periodic_jobs())
 
 
 def includeme(config: Configurator) -> None:

@@ -18,6 +18,7 @@ pytestmark = pytest.mark.browser
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 TIMEOUT_MS = 5_000
+HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
 def zh(msgid: str) -> str:
@@ -63,6 +64,7 @@ def test_login_menu_offcanvas_and_sign_out(page: Any) -> None:
     expect(page).to_have_url(path_is("/"))
     expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
     expect(page.locator("main h1")).to_have_text(zh("Workbench"))
+    expect(page.locator("main h1")).to_have_text(HAN)  # Chinese by default, not an untranslated msgid
     expect(page.locator("#widget-core-welcome")).to_be_visible()
 
     # Desktop: the sidebar is always there, the menu button is not.

@@ -113,3 +113,17 @@ def test_unreachable_database_is_one_line(catalog_of):
     assert result.exit_code == 1
     assert "cannot use the database" in result.output
     assert "Traceback" not in result.output
+
+
+def test_unexpected_errors_are_one_line_too(run, monkeypatch):
+    import core.cli.addons
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    run("init", "--admin-password", "secret-password")
+    monkeypatch.setattr(core.cli.addons, "install_addons", explode)
+    result = run("addons", "install", "alpha")
+    assert result.exit_code == 1
+    assert "unexpected RuntimeError: disk on fire" in result.output
+    assert "Traceback" not in result.output

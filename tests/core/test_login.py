@@ -128,3 +128,16 @@ def test_password_is_stored_as_argon2id(app):
     with app.router.registry["kehu.session_factory"]() as session:
         password_hash = session.scalar(select(User.password_hash).where(User.username == "admin"))
     assert password_hash.startswith("$argon2id$")
+
+
+def test_security_headers(app):
+    response = app.get("/login")
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+    assert response.headers["Cache-Control"] == "private, no-store"
+    assert "Strict-Transport-Security" not in response.headers
+    https = app.get("/login", extra_environ={"wsgi.url_scheme": "https"})
+    assert https.headers["Strict-Transport-Security"].startswith("max-age=")
+    static = app.get("/static/core/css/kehu.css")
+    assert "no-store" not in static.headers["Cache-Control"]
