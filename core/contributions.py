@@ -30,7 +30,8 @@ class MenuItem:
 
 @dataclasses.dataclass(frozen=True)
 class DashboardWidget:
-    """A card on the workbench: ``template`` rendered with ``context(request)`` merged in."""
+    """A card on the workbench: ``template`` rendered with ``context(request)`` as ``w``.
+    ``charts=True`` loads Apache ECharts on the page (only then: it weighs 1 MB)."""
 
     id: str
     title: str | TranslationString
@@ -39,6 +40,7 @@ class DashboardWidget:
     order: int = 100
     width: int = 6
     permission: str | None = None
+    charts: bool = False
 
 
 @dataclasses.dataclass(frozen=True)

@@ -133,3 +133,15 @@ def test_static_vendor_assets_are_served(app):
     response = app.get("/static/core/vendor/bootstrap/bootstrap.min.css")
     assert response.content_type == "text/css"
     assert "max-age=3600" in response.headers["Cache-Control"]
+
+
+def test_charts_library_loads_only_when_a_widget_draws_charts(app):
+    assert "echarts.min.js" not in app.get("/").text
+    app.post_form("/apps/beta/install", status=303)
+    assert "echarts.min.js" in app.get("/").text
+
+
+def test_uninstall_asks_for_confirmation(app):
+    page = app.get("/apps")
+    assert 'data-confirm="' in page.text
+    assert "kehu.js" in page.text

@@ -13,7 +13,7 @@ def workbench(request: Request) -> dict:
     widgets = [w for w in widgets if w.permission is None or request.has_permission(w.permission)]
     widgets.sort(key=lambda w: (w.order, w.id))
     rendered = [(w, dict(w.context(request)) if w.context else {}) for w in widgets]
-    return {"widgets": rendered, "page_title": _("Workbench")}
+    return {"widgets": rendered, "charts": any(w.charts for w in widgets), "page_title": _("Workbench")}
 
 
 def includeme(config: Configurator) -> None:
