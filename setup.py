@@ -59,6 +59,7 @@ setup(
             "pytest-xdist>=3.5,<4",
             "ruff>=0.6,<1",
             "WebTest>=3.0,<4",
+            "wheel>=0.42",  # lets the scaffold test build a partner addon offline
         ],
     },
     entry_points={

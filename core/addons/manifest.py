@@ -24,6 +24,8 @@ from core.addons.exceptions import InvalidManifest
 
 ADDON_NAME = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
 CORE = "core"
+#: "core" is the core itself; "api" would make route names like ``api.list`` ambiguous.
+RESERVED_NAMES = frozenset({CORE, "api"})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,7 +80,7 @@ def parse_manifest(name: str, package: str, path: Path, raw: dict) -> AddonSpec:
     """Validate the manifest's fields; the entry-point name and ``name`` must agree."""
     if raw.get("name") != name:
         raise InvalidManifest(name=name, problem=f"name is {raw.get('name')!r}, the entry point says {name!r}")
-    if not ADDON_NAME.match(name) or name == CORE:
+    if not ADDON_NAME.match(name) or name in RESERVED_NAMES:
         raise InvalidManifest(name=name, problem="a name is 2-41 lowercase letters, digits or _")
     version = raw.get("version")
     if not isinstance(version, str) or not version:

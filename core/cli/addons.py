@@ -80,7 +80,7 @@ def uninstall(env: CliEnvironment, name: str, drop_data: bool, yes: bool) -> Non
 @click.argument("name")
 @click.option("--path", "target", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
               show_default=True, help="Folder to write the package into.")
-@click.option("--title", default=None, help="Display title (default: the name).")
+@click.option("--title", default=None, help="Display title (default: the name, capitalised).")
 def new(name: str, target: Path, title: str | None) -> None:
     """Write a pip-installable addon package NAME under --path."""
     from core.scaffold import write_addon

@@ -40,6 +40,8 @@ def make_app(
         config.include("core.web.addons")         # installed-state per request, route gating, hooks
         config.include("core.web.views")          # login, workbench, apps, search, preferences, errors
         for spec in runtime.order:                 # every loadable addon, dependencies first
+            if spec.translation_dir:
+                config.add_translation_dirs(str(spec.translation_dir))
             config.include(spec.package)
         config.include("core.web.routes_check")   # every route belongs to a known addon
     return config.make_wsgi_app()

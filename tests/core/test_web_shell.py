@@ -145,3 +145,9 @@ def test_uninstall_asks_for_confirmation(app):
     page = app.get("/apps")
     assert 'data-confirm="' in page.text
     assert "kehu.js" in page.text
+
+
+def test_a_typed_error_from_a_view_is_a_translated_400(app):
+    page = app.get("/alpha/refuse", status=400)
+    assert "8" in page.text
+    assert "Traceback" not in page.text

@@ -9,6 +9,7 @@ from pyramid.exceptions import BadCSRFToken
 from pyramid.httpexceptions import HTTPError, HTTPSeeOther
 from pyramid.request import Request
 
+from core.exceptions import KehuError
 from core.i18n import _
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,11 @@ def bad_csrf(exc: Exception, request: Request) -> dict:
                        _("Reload the page and send the form again."))
 
 
+def user_error(exc: KehuError, request: Request) -> dict:
+    """A typed error a view did not turn into a form message: still the user's language, 400."""
+    return _error_page(request, 400, _("This cannot be done"), exc.translation_string)
+
+
 def http_error(exc: HTTPError, request: Request) -> dict:
     return _error_page(request, exc.code or 500, exc.title, exc.explanation)
 
@@ -51,5 +57,6 @@ def includeme(config: Configurator) -> None:
     config.add_notfound_view(not_found, renderer=page, append_slash=HTTPSeeOther)
     config.add_forbidden_view(forbidden, renderer=page)
     config.add_exception_view(bad_csrf, context=BadCSRFToken, renderer=page)
+    config.add_exception_view(user_error, context=KehuError, renderer=page)
     config.add_exception_view(http_error, context=HTTPError, renderer=page)
     config.add_exception_view(server_error, context=Exception, renderer=page)
