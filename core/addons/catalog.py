@@ -15,10 +15,12 @@ ENTRY_POINT_GROUP = "kehu.addons"
 class AddonCatalog:
     """The addons available to this installation, whether installed in a database or not."""
 
-    def __init__(self, specs: Iterable[AddonSpec]) -> None:
+    def __init__(self, specs: Iterable[AddonSpec], *, invalid: dict[str, KehuError] | None = None) -> None:
         self._specs: dict[str, AddonSpec] = {}
         for spec in specs:
             self._specs[spec.name] = spec
+        #: Entry points whose manifest could not be read: reported, never loaded.
+        self.invalid: dict[str, KehuError] = dict(invalid or {})
 
     @classmethod
     def discover(cls, eps: Iterable[EntryPoint] | None = None) -> AddonCatalog:
@@ -29,7 +31,14 @@ class AddonCatalog:
         """
         if eps is None:
             eps = entry_points(group=ENTRY_POINT_GROUP)
-        return cls(load_manifest(ep.name, ep.value.split(":")[0]) for ep in eps)
+        specs: list[AddonSpec] = []
+        invalid: dict[str, KehuError] = {}
+        for ep in eps:
+            try:
+                specs.append(load_manifest(ep.name, ep.value.split(":")[0]))
+            except KehuError as exc:  # one partner's broken package must not stop the others
+                invalid[ep.name] = exc
+        return cls(specs, invalid=invalid)
 
     def __iter__(self) -> Iterator[AddonSpec]:
         return iter(sorted(self._specs.values(), key=lambda s: s.name))
@@ -81,7 +90,7 @@ class AddonCatalog:
         dependency is reported, not allowed to stop the whole server.
         """
         order: list[AddonSpec] = []
-        broken: dict[str, KehuError] = {}
+        broken: dict[str, KehuError] = dict(self.invalid)
         for spec in self:
             try:
                 chain = self.install_order([spec.name])

@@ -39,3 +39,8 @@ class DatabaseNotInitialised(KehuError):
 class DependentDataKept(KehuError):
     message = _("Cannot drop the data of ${name}: the kept data of ${dependents} refers to it. "
                 "Uninstall them with --drop-data first.")
+
+
+class PackageMissing(KehuError):
+    message = _("The package of addon ${name} is no longer installed, so its tables cannot be dropped. "
+                "Uninstall it without --drop-data, or reinstall the package first.")

@@ -17,6 +17,7 @@ from core.addons.exceptions import (
     DependentsInstalled,
     InstallFailed,
     NotInstalled,
+    PackageMissing,
 )
 from core.addons.manifest import AddonSpec
 from core.addons.migrations import CORE_MIGRATIONS, downgrade_to_base, upgrade_to_head, version_table
@@ -70,7 +71,9 @@ def upgrade_addons(ctx: Ctx, catalog: AddonCatalog, names: Iterable[str] | None 
     session = ctx.dbsession
     _require_initialised(session)
     installed = installed_names(session)
-    wanted = set(names) if names is not None else installed
+    # An addon whose package was pip-uninstalled first is skipped here, so the others still
+    # upgrade; ``kehu addons uninstall`` can still mark it uninstalled.
+    wanted = set(names) if names is not None else {name for name in installed if name in catalog}
     for name in wanted - installed:
         catalog.get(name)  # an unknown name is reported as unknown, not "not installed"
         raise NotInstalled(name=name)
@@ -86,10 +89,13 @@ def uninstall_addon(ctx: Ctx, catalog: AddonCatalog, name: str, *, drop_data: bo
     down to base, dropping its tables; without, the data stays for a later reinstall."""
     session = ctx.dbsession
     _require_initialised(session)
-    spec = catalog.get(name)
     installed = installed_names(session)
     if name not in installed:
+        catalog.get(name)  # unknown and not installed: say "unknown"
         raise NotInstalled(name=name)
+    spec = catalog.get(name) if name in catalog else None
+    if spec is None and drop_data:
+        raise PackageMissing(name=name)
     dependents = sorted(catalog.dependents(name) & installed)
     if dependents:
         raise DependentsInstalled(name=name, dependents=dependents)
@@ -99,7 +105,7 @@ def uninstall_addon(ctx: Ctx, catalog: AddonCatalog, name: str, *, drop_data: bo
         if keeping:
             raise DependentDataKept(name=name, dependents=keeping)
     with session.begin_nested():
-        if drop_data and spec.migrations_path:
+        if drop_data and spec is not None and spec.migrations_path:
             downgrade_to_base(session.connection(), spec.name, spec.migrations_path)
         session.execute(
             update(Addon).where(Addon.name == name).values(state=ADDON_UNINSTALLED, updated_at=ctx.now)

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import click
 
-from core.addons.exceptions import DatabaseNotInitialised
 from core.addons.installer import (
     install_addons,
     installed_versions,
@@ -26,10 +25,10 @@ def addons() -> None:
 @click.pass_obj
 def list_addons(env: CliEnvironment) -> None:
     """Every available addon, its version and whether it is installed."""
-    with env.ctx() as ctx:
+    with env.ctx(require_initialised=False) as ctx:
         versions = installed_versions(ctx.dbsession) if is_initialised(ctx.dbsession) else {}
     _order, broken = env.catalog.loadable_order()
-    if not len(env.catalog):
+    if not len(env.catalog) and not env.catalog.invalid:
         click.echo("No addon is available (entry-point group kehu.addons is empty).")
     for spec in env.catalog:
         state = "installed" if spec.name in versions else "available"
@@ -37,6 +36,10 @@ def list_addons(env: CliEnvironment) -> None:
             state = f"broken: {broken[spec.name].translated()}"
         depends = f"  depends: {', '.join(spec.depends)}" if spec.depends else ""
         click.echo(f"{spec.name:<24} {spec.version:<10} {state}{depends}")
+    for name, error in sorted(env.catalog.invalid.items()):
+        click.echo(f"{name:<24} {'?':<10} broken: {error.translated()}")
+    for name in sorted(set(versions) - {spec.name for spec in env.catalog}):
+        click.echo(f"{name:<24} {versions[name]:<10} installed, but its package is missing")
 
 
 @addons.command("install")
@@ -66,9 +69,8 @@ def upgrade(env: CliEnvironment, names: tuple[str, ...]) -> None:
 @click.pass_obj
 def uninstall(env: CliEnvironment, name: str, drop_data: bool, yes: bool) -> None:
     """Uninstall NAME; refused while an installed addon depends on it."""
-    with env.ctx() as ctx:
-        if not is_initialised(ctx.dbsession):
-            raise DatabaseNotInitialised()
+    with env.ctx():  # refuses an uninitialised database before asking anything
+        pass
     if drop_data and not yes:
         click.confirm(f"Drop every table of {name} and the data in them? This cannot be undone", abort=True)
     with env.ctx() as ctx:

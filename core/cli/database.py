@@ -19,7 +19,7 @@ def initialise(env: CliEnvironment, *, admin_username: str, admin_password: str,
 
     from core.users.services import create_user
 
-    with env.ctx() as ctx:
+    with env.ctx(require_initialised=False) as ctx:
         migrate_core(ctx.dbsession)
         created = False
         if ctx.dbsession.scalar(select(User.id).where(User.is_admin.is_(True)).limit(1)) is None:
@@ -67,7 +67,7 @@ def db() -> None:
 @click.pass_obj
 def db_upgrade(env: CliEnvironment) -> None:
     """Run pending migrations of the core and of every installed addon."""
-    with env.ctx() as ctx:
+    with env.ctx(require_initialised=False) as ctx:
         fresh = not is_initialised(ctx.dbsession)
         migrate_core(ctx.dbsession)
     with env.ctx() as ctx:

@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from core.addons.catalog import AddonCatalog
+from core.addons.exceptions import DatabaseNotInitialised
 from core.addons.installer import installed_names, is_initialised
 from core.context import Ctx
 from core.db import make_engine
@@ -53,9 +54,14 @@ class CliEnvironment:
         return make_plugin_manager(order)
 
     @contextlib.contextmanager
-    def ctx(self) -> Iterator[Ctx]:
-        """A service context in one transaction: committed if the block succeeds."""
+    def ctx(self, *, require_initialised: bool = True) -> Iterator[Ctx]:
+        """A service context in one transaction: committed if the block succeeds.
+
+        Refuses an empty database with "run kehu init", except for the commands that create it."""
         with Session(self.engine, expire_on_commit=False) as session, session.begin():
-            installed = installed_names(session) if is_initialised(session) else set()
+            initialised = is_initialised(session)
+            if require_initialised and not initialised:
+                raise DatabaseNotInitialised()
+            installed = installed_names(session) if initialised else set()
             hooks = HookRelay(self.plugin_manager, installed)
             yield Ctx(dbsession=session, hooks=hooks, settings=self.settings, locale=cli_locale())

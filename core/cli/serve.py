@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import runpy
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,12 @@ from core.cli.environment import CliEnvironment
 from core.settings import load_settings
 
 REPO_CONFIG = Path(__file__).resolve().parents[2] / "config" / "gunicorn.conf.py"
+DEFAULTS = {
+    "bind": ["127.0.0.1:6543"],
+    "workers": min(2 * (os.cpu_count() or 1) + 1, 8),
+    "worker_class": "sync",
+    "control_socket_disable": True,
+}
 
 
 def run_gunicorn(env: CliEnvironment, *, bind: str | None = None, workers: int | None = None) -> None:
@@ -24,6 +31,11 @@ def run_gunicorn(env: CliEnvironment, *, bind: str | None = None, workers: int |
 
     class KehuApplication(BaseApplication):
         def load_config(self) -> None:
+            # Kehu's own defaults first, so a pip-installed Kehu without config/ still listens
+            # on 127.0.0.1:6543 rather than gunicorn's 8000.
+            for key, value in DEFAULTS.items():
+                if key in self.cfg.settings:
+                    self.cfg.set(key, value)
             config_file = Path("config/gunicorn.conf.py")
             config_file = config_file if config_file.exists() else REPO_CONFIG
             if config_file.exists():

@@ -6,10 +6,14 @@ from pyramid.config import Configurator
 from pyramid.events import ContextFound
 from pyramid.httpexceptions import HTTPNotFound
 from pyramid.request import Request
+from sqlalchemy import inspect
+from sqlalchemy.exc import SQLAlchemyError
 
+from core.addons.exceptions import DatabaseNotInitialised
 from core.addons.runtime import AddonRuntime, InstalledState
 from core.context import Ctx
 from core.contributions import Permission
+from core.models import RegistryVersion
 from core.permissions import collect_permissions
 from core.plugins import HookRelay
 
@@ -27,7 +31,13 @@ def route_owner(route_name: str) -> str:
 
 def _addons(request: Request) -> InstalledState:
     runtime: AddonRuntime = request.registry["kehu.addons"]
-    return runtime.sync(request.dbsession)
+    try:
+        return runtime.sync(request.dbsession)
+    except SQLAlchemyError as exc:
+        with request.registry["kehu.engine"].connect() as connection:
+            if not inspect(connection).has_table(RegistryVersion.__tablename__):
+                raise DatabaseNotInitialised() from exc
+        raise
 
 
 def _hooks(request: Request) -> HookRelay:

@@ -9,6 +9,7 @@ from core.addons.exceptions import (
     InstallFailed,
     MissingDependency,
     NotInstalled,
+    PackageMissing,
     UnknownAddon,
 )
 from core.addons.installer import (
@@ -183,3 +184,17 @@ def test_upgrade_of_an_addon_not_installed_is_refused(env, catalog):
         upgrade_addons(ctx, catalog, ["alpha"])
     with env.ctx() as ctx, pytest.raises(UnknownAddon):
         upgrade_addons(ctx, catalog, ["nosuch"])
+
+
+def test_a_package_removed_before_uninstall_does_not_block_the_others(env, catalog, catalog_of):
+    with env.ctx() as ctx:
+        install_addons(ctx, catalog, ["alpha", "beta"])
+    without_beta = catalog_of(FIXTURES + "alpha")  # beta's package was pip-uninstalled
+    with env.ctx() as ctx:
+        assert upgrade_addons(ctx, without_beta) == ["alpha"]
+    with env.ctx() as ctx, pytest.raises(PackageMissing):
+        uninstall_addon(ctx, without_beta, "beta", drop_data=True)
+    with env.ctx() as ctx:
+        uninstall_addon(ctx, without_beta, "beta")
+    with env.ctx() as ctx:
+        assert installed_names(ctx.dbsession) == {"alpha"}

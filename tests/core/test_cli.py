@@ -14,7 +14,7 @@ FIXTURES = "tests.fixtures.addons."
 @pytest.fixture
 def run(database_url, catalog_of):
     catalog = catalog_of(FIXTURES + "alpha", FIXTURES + "beta", FIXTURES + "broken_data",
-                         FIXTURES + "ghost_dependent")
+                         FIXTURES + "ghost_dependent", FIXTURES + "bad_manifest")
     envs = []
 
     def invoke(*args, input=None):
@@ -36,6 +36,7 @@ def test_init_creates_admin_and_installs_addons(run):
     listing = run("addons", "list").output
     assert "alpha" in listing and "installed" in listing
     assert "ghost_dependent" in listing and "broken" in listing
+    assert "bad_manifest" in listing  # an unreadable manifest is listed as broken, never loaded
 
 
 def test_init_twice_keeps_the_first_admin(run):
@@ -127,3 +128,10 @@ def test_unexpected_errors_are_one_line_too(run, monkeypatch):
     assert result.exit_code == 1
     assert "unexpected RuntimeError: disk on fire" in result.output
     assert "Traceback" not in result.output
+
+
+def test_user_commands_on_an_empty_database_say_run_init(run):
+    result = run("user", "disable", "admin")
+    assert result.exit_code == 1
+    assert "kehu init" in result.output
+    assert "no such table" not in result.output.lower()

@@ -12,7 +12,7 @@ FIXTURES = "tests.fixtures.addons."
 
 @pytest.fixture
 def catalog(catalog_of):
-    return catalog_of(FIXTURES + "alpha", FIXTURES + "beta", FIXTURES + "ghost_dependent")
+    return catalog_of(FIXTURES + "alpha", FIXTURES + "beta", FIXTURES + "ghost_dependent", FIXTURES + "bad_manifest")
 
 
 @pytest.fixture
@@ -150,4 +150,24 @@ def test_uninstall_asks_for_confirmation(app):
 def test_a_typed_error_from_a_view_is_a_translated_400(app):
     page = app.get("/alpha/refuse", status=400)
     assert "8" in page.text
+    assert "Traceback" not in page.text
+
+
+def test_an_addon_with_a_broken_manifest_is_reported_not_loaded(app):
+    page = app.get("/apps")
+    assert "bad_manifest" in page.text
+    assert "alert-warning" in page.text
+
+
+def test_an_uninitialised_database_gets_a_clear_page(database_url):
+    from webtest import TestApp
+
+    from core.addons.catalog import AddonCatalog
+    from core.testing.plugin import TEST_SECRET
+    from core.web.app import make_app
+
+    app = TestApp(make_app({"kehu.database_url": database_url, "kehu.secret": TEST_SECRET},
+                           catalog=AddonCatalog([])))
+    page = app.get("/", status=400)
+    assert "kehu init" in page.text
     assert "Traceback" not in page.text

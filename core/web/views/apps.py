@@ -24,7 +24,12 @@ def apps_list(request: Request) -> dict:
             "broken": runtime.broken.get(spec.name),
         })
     rows.sort(key=lambda r: (not r["installed"], r["spec"].category, r["spec"].name))
-    return {"rows": rows, "page_title": _("Apps"), "can_install": request.has_permission("core.addon:install")}
+    return {
+        "rows": rows,
+        "invalid": sorted(runtime.catalog.invalid.items()),
+        "page_title": _("Apps"),
+        "can_install": request.has_permission("core.addon:install"),
+    }
 
 
 def app_install(request: Request) -> HTTPSeeOther:
