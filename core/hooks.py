@@ -68,9 +68,9 @@ def kehu_search_providers() -> list[SearchProvider]:
 def _search_users(request: object, query: str, limit: int) -> list[SearchHit]:
     from core.models import User
 
-    pattern = f"%{query}%"
     users = request.dbsession.scalars(  # type: ignore[attr-defined]
-        select(User).where(or_(User.username.ilike(pattern), User.display_name.ilike(pattern)))
+        select(User).where(or_(User.username.icontains(query, autoescape=True),
+                               User.display_name.icontains(query, autoescape=True)))
         .order_by(User.username).limit(limit)
     )
     return [SearchHit(title=user.label, url="", kind=_("User"), detail=user.username) for user in users]

@@ -36,7 +36,7 @@ def test_login_succeeds_and_returns_to_next(app):
     assert session_count(app) == 1
 
 
-def test_login_refuses_offsite_next(app):
+def test_login_form_refuses_offsite_next(app):
     page = app.get("/login?next=https://evil.example/")
     form = page.forms[0]
     form["username"], form["password"] = "admin", "admin-password"
@@ -141,3 +141,16 @@ def test_security_headers(app):
     assert https.headers["Strict-Transport-Security"].startswith("max-age=")
     static = app.get("/static/core/css/kehu.css")
     assert "no-store" not in static.headers["Cache-Control"]
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "/\\evil.example/", "javascript:x"])
+def test_next_never_leaves_the_site(app, target):
+    from core.web.views.auth import safe_next
+
+    class Request:
+        @staticmethod
+        def route_path(name):
+            return "/"
+
+    assert safe_next(Request(), target) == "/"
+    assert safe_next(Request(), "/apps?x=1") == "/apps?x=1"

@@ -20,7 +20,7 @@ def safe_next(request: Request, target: str | None) -> str:
     if not target:
         return request.route_path("core.home")
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith(("//", "/\\")):
         return request.route_path("core.home")
     return target
 
