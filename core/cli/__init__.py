@@ -13,7 +13,9 @@ import click
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from core.cli.environment import CliEnvironment
+from core.cli.output import text
 from core.exceptions import KehuError
+from core.i18n import _
 from core.settings import SettingsError
 
 
@@ -28,20 +30,20 @@ class KehuGroup(click.Group):
         except SettingsError as exc:
             _fail(str(exc))
         except OperationalError as exc:
-            _fail(f"cannot use the database: {str(exc.orig).strip().splitlines()[0]}")
+            _fail(text(_("cannot use the database: ${reason}"), reason=str(exc.orig).strip().splitlines()[0]))
         except SQLAlchemyError as exc:
-            _fail(f"database error: {str(exc).splitlines()[0]}")
+            _fail(text(_("database error: ${reason}"), reason=str(exc).splitlines()[0]))
         except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit, KeyboardInterrupt):
             raise
         except Exception as exc:
             if os.environ.get("KEHU_DEBUG"):
                 raise
-            _fail(f"unexpected {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''} "
-                  "(set KEHU_DEBUG=1 for the traceback)")
+            _fail(text(_("unexpected ${kind}: ${reason} (set KEHU_DEBUG=1 for the traceback)"),
+                       kind=type(exc).__name__, reason=str(exc).splitlines()[0] if str(exc) else ""))
 
 
 def _fail(message: str) -> None:
-    click.echo(click.style("Error: ", fg="red", bold=True) + message, err=True)
+    click.echo(click.style(text(_("Error: ")), fg="red", bold=True) + message, err=True)
     sys.exit(1)
 
 

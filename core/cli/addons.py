@@ -14,6 +14,8 @@ from core.addons.installer import (
     upgrade_addons,
 )
 from core.cli.environment import CliEnvironment
+from core.cli.output import say, text
+from core.i18n import _
 
 
 @click.group()
@@ -29,17 +31,17 @@ def list_addons(env: CliEnvironment) -> None:
         versions = installed_versions(ctx.dbsession) if is_initialised(ctx.dbsession) else {}
     _order, broken = env.catalog.loadable_order()
     if not len(env.catalog) and not env.catalog.invalid:
-        click.echo("No addon is available (entry-point group kehu.addons is empty).")
+        say(_("No addon is available (entry-point group kehu.addons is empty)."))
     for spec in env.catalog:
-        state = "installed" if spec.name in versions else "available"
+        state = text(_("installed")) if spec.name in versions else text(_("available"))
         if spec.name in broken:
-            state = f"broken: {broken[spec.name].translated()}"
-        depends = f"  depends: {', '.join(spec.depends)}" if spec.depends else ""
+            state = text(_("broken: ${problem}"), problem=broken[spec.name].translated())
+        depends = text(_("  depends on: ${names}"), names=", ".join(spec.depends)) if spec.depends else ""
         click.echo(f"{spec.name:<24} {spec.version:<10} {state}{depends}")
     for name, error in sorted(env.catalog.invalid.items()):
-        click.echo(f"{name:<24} {'?':<10} broken: {error.translated()}")
+        click.echo(f"{name:<24} {'?':<10} {text(_('broken: ${problem}'), problem=error.translated())}")
     for name in sorted(set(versions) - {spec.name for spec in env.catalog}):
-        click.echo(f"{name:<24} {versions[name]:<10} installed, but its package is missing")
+        click.echo(f"{name:<24} {versions[name]:<10} {text(_('installed, but its package is missing'))}")
 
 
 @addons.command("install")
@@ -49,7 +51,10 @@ def install(env: CliEnvironment, names: tuple[str, ...]) -> None:
     """Install NAMES and what they depend on, all or nothing."""
     with env.ctx() as ctx:
         done = install_addons(ctx, env.catalog, names)
-    click.echo(f"Installed: {', '.join(done)}" if done else "Already installed.")
+    if done:
+        say(_("Installed: ${names}"), names=", ".join(done))
+    else:
+        say(_("Already installed."))
 
 
 @addons.command("upgrade")
@@ -59,7 +64,10 @@ def upgrade(env: CliEnvironment, names: tuple[str, ...]) -> None:
     """Run pending migrations and data of NAMES (default: every installed addon)."""
     with env.ctx() as ctx:
         done = upgrade_addons(ctx, env.catalog, names or None)
-    click.echo(f"Upgraded: {', '.join(done)}" if done else "Nothing is installed.")
+    if done:
+        say(_("Upgraded: ${names}"), names=", ".join(done))
+    else:
+        say(_("Nothing is installed."))
 
 
 @addons.command("uninstall")
@@ -72,10 +80,14 @@ def uninstall(env: CliEnvironment, name: str, drop_data: bool, yes: bool) -> Non
     with env.ctx():  # refuses an uninitialised database before asking anything
         pass
     if drop_data and not yes:
-        click.confirm(f"Drop every table of {name} and the data in them? This cannot be undone", abort=True)
+        click.confirm(text(_("Drop every table of ${name} and the data in them? This cannot be undone"), name=name),
+                      abort=True)
     with env.ctx() as ctx:
         uninstall_addon(ctx, env.catalog, name, drop_data=drop_data)
-    click.echo(f"Uninstalled: {name}" + (" (tables dropped)" if drop_data else " (data kept)"))
+    if drop_data:
+        say(_("Uninstalled: ${name} (tables dropped)"), name=name)
+    else:
+        say(_("Uninstalled: ${name} (data kept)"), name=name)
 
 
 @addons.command("new")
@@ -88,5 +100,5 @@ def new(name: str, target: Path, title: str | None) -> None:
     from core.scaffold import write_addon
 
     package_dir = write_addon(name, target, title=title)
-    click.echo(f"Written: {package_dir}")
-    click.echo(f"Next: pip install -e {package_dir} && kehu addons install {name}")
+    say(_("Written: ${path}"), path=package_dir)
+    say(_("Next: ${command}"), command=f"pip install -e {package_dir} && kehu addons install {name}")

@@ -8,6 +8,8 @@ import click
 
 from core.addons.installer import install_addons, is_initialised, migrate_core, upgrade_addons
 from core.cli.environment import CliEnvironment
+from core.cli.output import say
+from core.i18n import _
 from core.models import User
 
 
@@ -50,12 +52,14 @@ def init(env: CliEnvironment, admin_username: str, admin_email: str | None, admi
     password = admin_password or secrets.token_urlsafe(12)
     created, installed = initialise(env, admin_username=admin_username, admin_password=password,
                                     admin_email=admin_email, addons=names)
-    click.echo(f"Database ready: {env.engine.url.render_as_string(hide_password=True)}")
-    if created:
-        click.echo(f"Administrator: {admin_username} / {password}" if not admin_password
-                   else f"Administrator: {admin_username}")
+    say(_("Database ready: ${url}"), url=env.engine.url.render_as_string(hide_password=True))
+    if created and not admin_password:
+        say(_("Administrator: ${username} / ${password} (shown once: keep it safe)"),
+            username=admin_username, password=password)
+    elif created:
+        say(_("Administrator: ${username}"), username=admin_username)
     if installed:
-        click.echo(f"Installed: {', '.join(installed)}")
+        say(_("Installed: ${names}"), names=", ".join(installed))
 
 
 @click.group()
@@ -73,8 +77,8 @@ def db_upgrade(env: CliEnvironment) -> None:
     with env.ctx() as ctx:
         upgraded = upgrade_addons(ctx, env.catalog)
     if fresh:
-        click.echo("Core tables created. Run “kehu init” to add the first administrator.")
-    click.echo(f"Up to date: core{''.join(', ' + n for n in upgraded)}")
+        say(_("Core tables created. Run “kehu init” to add the first administrator."))
+    say(_("Up to date: ${names}"), names=", ".join(["core", *upgraded]))
 
 
 @db.command("revision")
@@ -88,4 +92,4 @@ def db_revision(env: CliEnvironment, addon: str, message: str, autogenerate: boo
     from core.addons.revisions import write_revision
 
     path = write_revision(env, addon, message, autogenerate=autogenerate)
-    click.echo(f"Written: {path}")
+    say(_("Written: ${path}"), path=path)

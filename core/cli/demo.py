@@ -7,6 +7,8 @@ import click
 from core.addons.installer import install_addons
 from core.cli.database import initialise
 from core.cli.environment import CliEnvironment
+from core.cli.output import say
+from core.i18n import _
 
 DEMO_ADMIN = ("admin", "kehu-demo")
 
@@ -19,17 +21,20 @@ DEMO_ADMIN = ("admin", "kehu-demo")
 def demo(env: CliEnvironment, host: str, port: int, no_serve: bool) -> None:
     """Create (or reuse) ./var/kehu.sqlite with every addon and demo data, then serve it."""
     username, password = DEMO_ADMIN
-    created, _ = initialise(env, admin_username=username, admin_password=password, admin_email=None, addons=[])
+    created, _nothing = initialise(env, admin_username=username, admin_password=password, admin_email=None, addons=[])
     with env.ctx() as ctx:
         installed = install_addons(ctx, env.catalog, [spec.name for spec in env.catalog])
     with env.ctx() as ctx:
         ctx.hooks.kehu_demo_data(ctx=ctx)
-    click.echo(f"Database: {env.engine.url.render_as_string(hide_password=True)}"
-               + (" (new)" if created else " (reused)"))
+    database = env.engine.url.render_as_string(hide_password=True)
+    if created:
+        say(_("Database: ${url} (new)"), url=database)
+    else:
+        say(_("Database: ${url} (reused)"), url=database)
     if installed:
-        click.echo(f"Installed: {', '.join(installed)}")
-    click.echo(f"Open http://{host}:{port}/ and sign in as {username} / {password}"
-               + (" (unless you changed it)" if not created else ""))
+        say(_("Installed: ${names}"), names=", ".join(installed))
+    say(_("Open ${url} and sign in as ${username} / ${password}"), url=f"http://{host}:{port}/",
+        username=username, password=password)
     if not no_serve:
         from core.cli.serve import run_gunicorn
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import click
 
 from core.cli.environment import CliEnvironment
+from core.cli.output import say
+from core.i18n import _
 from core.users.services import create_user, get_user_by_username, set_active, set_password
 
 
@@ -25,7 +27,10 @@ def create(env: CliEnvironment, username: str, password: str, display_name: str,
     """Create USERNAME."""
     with env.ctx() as ctx:
         created = create_user(ctx, username, password, display_name=display_name, email=email, is_admin=admin)
-        click.echo(f"Created user {created.username} (id {created.id}){' as administrator' if admin else ''}.")
+        if admin:
+            say(_("Created administrator ${username} (id ${id})."), username=created.username, id=created.id)
+        else:
+            say(_("Created user ${username} (id ${id})."), username=created.username, id=created.id)
 
 
 @user.command("passwd")
@@ -36,7 +41,7 @@ def passwd(env: CliEnvironment, username: str, password: str) -> None:
     """Set USERNAME's password; their open sessions end."""
     with env.ctx() as ctx:
         set_password(ctx, get_user_by_username(ctx, username), password)
-    click.echo(f"Password of {username} changed; their sessions were ended.")
+    say(_("Password of ${username} changed; their sessions were ended."), username=username)
 
 
 @user.command("disable")
@@ -46,7 +51,7 @@ def disable(env: CliEnvironment, username: str) -> None:
     """Stop USERNAME from signing in and end their sessions."""
     with env.ctx() as ctx:
         set_active(ctx, get_user_by_username(ctx, username), False)
-    click.echo(f"Disabled {username}.")
+    say(_("Disabled ${username}."), username=username)
 
 
 @user.command("enable")
@@ -56,4 +61,4 @@ def enable(env: CliEnvironment, username: str) -> None:
     """Let a disabled USERNAME sign in again."""
     with env.ctx() as ctx:
         set_active(ctx, get_user_by_username(ctx, username), True)
-    click.echo(f"Enabled {username}.")
+    say(_("Enabled ${username}."), username=username)

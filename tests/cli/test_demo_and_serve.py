@@ -36,6 +36,7 @@ def wait_for(url, process, timeout=30):
 @pytest.fixture
 def clean_env(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("KEHU_")}
+    env["KEHU_LANG"] = "en"  # the assertions read English output
     env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
     return env
 

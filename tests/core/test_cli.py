@@ -20,7 +20,8 @@ def run(database_url, catalog_of):
     def invoke(*args, input=None):
         env = CliEnvironment(database_url=database_url, catalog=catalog)
         envs.append(env)
-        result = CliRunner().invoke(main, ["--database-url", database_url, *args], obj=env, input=input)
+        result = CliRunner().invoke(main, ["--database-url", database_url, *args], obj=env, input=input,
+                                    env={"KEHU_LANG": "en"})
         return result
 
     yield invoke
@@ -111,7 +112,7 @@ def test_db_upgrade_on_a_fresh_database(run):
 def test_unreachable_database_is_one_line(catalog_of):
     url = "postgresql+psycopg://nobody@127.0.0.1:1/none"
     env = CliEnvironment(database_url=url, catalog=catalog_of())
-    result = CliRunner().invoke(main, ["--database-url", url, "addons", "list"], obj=env)
+    result = CliRunner().invoke(main, ["--database-url", url, "addons", "list"], obj=env, env={"KEHU_LANG": "en"})
     assert result.exit_code == 1
     assert "cannot use the database" in result.output
     assert "Traceback" not in result.output
@@ -136,3 +137,16 @@ def test_user_commands_on_an_empty_database_say_run_init(run):
     assert result.exit_code == 1
     assert "kehu init" in result.output
     assert "no such table" not in result.output.lower()
+
+
+def test_messages_follow_the_administrators_language(database_url, catalog_of):
+    env = CliEnvironment(database_url=database_url, catalog=catalog_of())
+    result = CliRunner().invoke(main, ["--database-url", database_url, "init", "--admin-password", "pw-long-enough"],
+                                obj=env, env={"KEHU_LANG": "zh_CN"})
+    env.engine.dispose()
+    assert result.exit_code == 0, result.output
+    assert "管理员" in result.output
+    missing = CliRunner().invoke(main, ["--database-url", database_url, "user", "disable", "nobody"],
+                                 obj=CliEnvironment(database_url=database_url), env={"KEHU_LANG": "zh_CN"})
+    assert missing.exit_code == 1
+    assert "错误" in missing.output and "nobody" in missing.output

@@ -35,7 +35,7 @@ EXPECTED_FILES = {
 
 
 def run_new(*args: str):
-    return CliRunner().invoke(main, ["addons", "new", *args])
+    return CliRunner().invoke(main, ["addons", "new", *args], env={"KEHU_LANG": "en"})
 
 
 def files_under(root: Path) -> dict[str, str]:
@@ -145,6 +145,7 @@ def test_a_generated_addon_installs_and_passes_its_own_tests(tmp_path, postgres_
     assert importlib.util.find_spec("kehu_visits") is None  # installed beside, not into, this environment
 
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))}
+    env["KEHU_LANG"] = "en"  # the assertions below read English output
     if postgres_server_url:  # the session's PostgreSQL, rather than a second throwaway cluster
         env["KEHU_TEST_DATABASE_URL"] = postgres_server_url
     tests = subprocess.run(
