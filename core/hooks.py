@@ -11,6 +11,8 @@ from core.contributions import (
     MenuItem,
     PeriodicJob,
     Permission,
+    RecordChange,
+    RecordPanel,
     SearchHit,
     SearchProvider,
 )
@@ -28,7 +30,38 @@ def kehu_permissions() -> list[Permission]:
         Permission("core.addon:install", _("Install and uninstall apps"), default_roles=("admin",)),
         Permission("core.user:read", _("See users"), default_roles=("admin", "sales_manager", "auditor")),
         Permission("core.user:write", _("Create and edit users"), default_roles=("admin",)),
+        Permission("core.department:read", _("See departments"), default_roles=("admin", "sales_manager", "auditor")),
+        Permission("core.department:write", _("Create and edit departments"), default_roles=("admin",)),
+        Permission("core.role:read", _("See roles and their permissions"), default_roles=("admin", "auditor")),
+        Permission("core.role:write", _("Edit roles and their permissions"), default_roles=("admin",)),
+        Permission("core.audit:read", _("Read the audit log"), default_roles=("admin", "auditor")),
+        Permission("core.audit:export", _("Export the audit log"), default_roles=("admin", "auditor")),
     ]
+
+
+@hookimpl
+def kehu_record_changed(ctx: Ctx, change: RecordChange) -> None:
+    """Every create, update and delete a service reports is audited, in its transaction."""
+    from core.audit.services import write_audit
+
+    action = {"created": "create", "updated": "update", "deleted": "delete"}.get(change.action, change.action)
+    write_audit(ctx, action, model=change.model, record_id=change.record_id,
+                changes={field: list(pair) for field, pair in change.changes.items()})
+
+
+@hookimpl
+def kehu_record_panels(request: object, record: object) -> list[RecordPanel]:
+    """The history tab of every record: its own audit entries."""
+    if not hasattr(record, "__tablename__") or not hasattr(record, "id"):
+        return []
+    return [RecordPanel(id="core.history", title=_("History"), template="core/panels/history.jinja2",
+                        context=_history_context, order=1000)]
+
+
+def _history_context(request: object, record: object) -> dict:
+    from core.audit.services import record_history
+
+    return {"entries": record_history(request.ctx, record.__tablename__, record.id)}  # type: ignore[attr-defined]
 
 
 @hookimpl
@@ -89,4 +122,4 @@ def kehu_demo_data(ctx: Ctx) -> None:
     from core.users.services import create_user
 
     if ctx.dbsession.scalar(select(User.id).where(User.username == "sales")) is None:
-        create_user(ctx, "sales", "kehu-demo", display_name="张三（销售）")
+        create_user(ctx, "sales", "kehu-demo-1", display_name="张三", post="销售代表")

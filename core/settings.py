@@ -20,7 +20,7 @@ ENVIRONMENT = {
     "KEHU_SECRET": "kehu.secret",
     "KEHU_COOKIE_SECURE": "kehu.cookie_secure",
 }
-SESSION_MAX_AGE = 14 * 24 * 3600
+SESSION_MAX_AGE = 7 * 24 * 3600  # absolute: a session ends a week after sign-in, however active
 
 
 class SettingsError(Exception):
@@ -43,6 +43,9 @@ def load_settings(
         "kehu.session_max_age": SESSION_MAX_AGE,
         "kehu.cookie_secure": "auto",
         "kehu.pool_size": 5,
+        "kehu.session_idle_minutes": 120,
+        "kehu.trusted_proxies": "127.0.0.1 ::1",
+        "kehu.require_admin_totp": "false",
     }
     merged.update(settings or {})
     for env_name, key in ENVIRONMENT.items():
@@ -50,6 +53,10 @@ def load_settings(
             merged[key] = environ[env_name]
     merged["kehu.session_max_age"] = int(merged["kehu.session_max_age"])
     merged["kehu.pool_size"] = int(merged["kehu.pool_size"])
+    merged["kehu.session_idle_minutes"] = int(merged["kehu.session_idle_minutes"])
+    if isinstance(merged["kehu.trusted_proxies"], str):
+        merged["kehu.trusted_proxies"] = frozenset(merged["kehu.trusted_proxies"].replace(",", " ").split())
+    merged["kehu.require_admin_totp"] = as_bool(merged["kehu.require_admin_totp"])
     if not require_secret:
         return merged
     if not merged.get("kehu.secret"):

@@ -26,7 +26,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-DEMO_ADMIN = ("admin", "kehu-demo")
+DEMO_ADMIN = ("admin", "kehu-demo-1")
 WIDTHS = {390: 844, 1280: 800}  # width: height of the first screen (pages are shot in full)
 
 

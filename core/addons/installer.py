@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from sqlalchemy import inspect, select, update
 from sqlalchemy.orm import Session
 
+from core.access.roles import sync_declared_permissions
 from core.addons.catalog import AddonCatalog
 from core.addons.exceptions import (
     DatabaseNotInitialised,
@@ -21,6 +22,7 @@ from core.addons.exceptions import (
 )
 from core.addons.manifest import AddonSpec
 from core.addons.migrations import CORE_MIGRATIONS, downgrade_to_base, upgrade_to_head, version_table
+from core.audit.services import write_audit
 from core.context import Ctx
 from core.exceptions import KehuError
 from core.models import ADDON_INSTALLED, ADDON_UNINSTALLED, Addon, RegistryVersion
@@ -55,6 +57,7 @@ def install_addons(ctx: Ctx, catalog: AddonCatalog, names: Iterable[str]) -> lis
 
     Raises UnknownAddon / MissingDependency / DependencyCycle before touching the database, and
     InstallFailed (naming the addon) after rolling everything back."""
+    ctx.access.require("core.addon:install")
     session = ctx.dbsession
     _require_initialised(session)
     order = catalog.install_order(names)
@@ -68,6 +71,7 @@ def install_addons(ctx: Ctx, catalog: AddonCatalog, names: Iterable[str]) -> lis
 
 def upgrade_addons(ctx: Ctx, catalog: AddonCatalog, names: Iterable[str] | None = None) -> list[str]:
     """Run pending migrations and data loads of installed addons (all of them by default)."""
+    ctx.access.require("core.addon:install")
     session = ctx.dbsession
     _require_initialised(session)
     installed = installed_names(session)
@@ -87,6 +91,7 @@ def uninstall_addon(ctx: Ctx, catalog: AddonCatalog, name: str, *, drop_data: bo
 
     Refused while an installed addon depends on it. With ``drop_data`` its migrations are run
     down to base, dropping its tables; without, the data stays for a later reinstall."""
+    ctx.access.require("core.addon:install")
     session = ctx.dbsession
     _require_initialised(session)
     installed = installed_names(session)
@@ -110,6 +115,8 @@ def uninstall_addon(ctx: Ctx, catalog: AddonCatalog, name: str, *, drop_data: bo
         session.execute(
             update(Addon).where(Addon.name == name).values(state=ADDON_UNINSTALLED, updated_at=ctx.now)
         )
+        write_audit(ctx, "addon_uninstall", model="core_addon", record_id=name,
+                    detail="tables dropped" if drop_data else "data kept")
         bump_registry_version(session)
 
 
@@ -129,7 +136,10 @@ def _apply(ctx: Ctx, specs: list[AddonSpec], catalog: AddonCatalog) -> None:
                 if spec.migrations_path:
                     upgrade_to_head(session.connection(), spec.name, spec.migrations_path)
                 _load_data(ctx, spec)
-                _record_installed(session, spec, ctx)
+                sync_declared_permissions(ctx, _declared_by(spec))
+                upgrading = _record_installed(session, spec, ctx)
+                write_audit(ctx, "addon_upgrade" if upgrading else "addon_install", model="core_addon",
+                            record_id=spec.name, changes={"version": [upgrading, spec.version]})
             bump_registry_version(session)
     except KehuError as exc:
         raise InstallFailed(name=current.name if current else "?", reason=exc.translated(ctx.locale)) from exc
@@ -146,16 +156,30 @@ def _load_data(ctx: Ctx, spec: AddonSpec) -> None:
     ctx.dbsession.flush()
 
 
-def _record_installed(session: Session, spec: AddonSpec, ctx: Ctx) -> None:
+def _record_installed(session: Session, spec: AddonSpec, ctx: Ctx) -> str | None:
+    """Mark ``spec`` installed; return the version it is upgraded from, if it was installed."""
     row = session.get(Addon, spec.name)
+    upgraded_from = None
     if row is None:
         session.add(Addon(name=spec.name, version=spec.version, state=ADDON_INSTALLED, installed_at=ctx.now))
     else:
         if row.state != ADDON_INSTALLED:
             row.installed_at = ctx.now
+        else:
+            upgraded_from = row.version
         row.version = spec.version
         row.state = ADDON_INSTALLED
     session.flush()
+    return upgraded_from
+
+
+def _declared_by(spec: AddonSpec) -> list:
+    """The permissions ``spec`` itself declares (its ``hooks.kehu_permissions``)."""
+    if not spec.hooks_module:
+        return []
+    module = importlib.import_module(spec.hooks_module)
+    declare = getattr(module, "kehu_permissions", None)
+    return list(declare()) if declare else []
 
 
 def _require_initialised(session: Session) -> None:

@@ -19,14 +19,21 @@ def initialise(env: CliEnvironment, *, admin_username: str, admin_password: str,
     ``addons``. Returns whether the admin was created and which addons were installed."""
     from sqlalchemy import select
 
+    from core import hooks as core_hooks
+    from core.access.roles import sync_declared_permissions
+    from core.models import ADMIN_ROLE, Role, UserRole
+    from core.org.services import root_department
     from core.users.services import create_user
 
     with env.ctx(require_initialised=False) as ctx:
         migrate_core(ctx.dbsession)
+    with env.ctx() as ctx:
+        sync_declared_permissions(ctx, core_hooks.kehu_permissions())
         created = False
-        if ctx.dbsession.scalar(select(User.id).where(User.is_admin.is_(True)).limit(1)) is None:
-            create_user(ctx, admin_username, admin_password, email=admin_email, is_admin=True,
-                        display_name="管理员")
+        admins = select(User.id).join(UserRole).join(Role).where(Role.key == ADMIN_ROLE).limit(1)
+        if ctx.dbsession.scalar(admins) is None:
+            create_user(ctx, admin_username, admin_password, email=admin_email, roles=[ADMIN_ROLE],
+                        display_name="管理员", department_id=root_department(ctx).id)
             created = True
     installed: list[str] = []
     if addons:

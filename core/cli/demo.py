@@ -10,7 +10,7 @@ from core.cli.environment import CliEnvironment
 from core.cli.output import say
 from core.i18n import _
 
-DEMO_ADMIN = ("admin", "kehu-demo")
+DEMO_ADMIN = ("admin", "kehu-demo-1")
 
 
 @click.command()

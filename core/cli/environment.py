@@ -64,4 +64,4 @@ class CliEnvironment:
                 raise DatabaseNotInitialised()
             installed = installed_names(session) if initialised else set()
             hooks = HookRelay(self.plugin_manager, installed)
-            yield Ctx(dbsession=session, hooks=hooks, settings=self.settings, locale=cli_locale())
+            yield Ctx(dbsession=session, hooks=hooks, settings=self.settings, locale=cli_locale(), system=True)

@@ -7,6 +7,7 @@ import click
 from core.cli.environment import CliEnvironment
 from core.cli.output import say
 from core.i18n import _
+from core.org.services import root_department
 from core.users.services import create_user, get_user_by_username, set_active, set_password
 
 
@@ -26,7 +27,8 @@ def create(env: CliEnvironment, username: str, password: str, display_name: str,
            admin: bool) -> None:
     """Create USERNAME."""
     with env.ctx() as ctx:
-        created = create_user(ctx, username, password, display_name=display_name, email=email, is_admin=admin)
+        created = create_user(ctx, username, password, display_name=display_name, email=email,
+                              roles=["admin"] if admin else ["sales"], department_id=root_department(ctx).id)
         if admin:
             say(_("Created administrator ${username} (id ${id})."), username=created.username, id=created.id)
         else:

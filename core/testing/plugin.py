@@ -29,7 +29,7 @@ from core.testing.postgres import PostgresUnavailable, ThrowawayCluster
 
 BACKENDS = ("sqlite", "postgresql")
 TEST_SECRET = "test-secret-" + "x" * 40
-ADMIN = ("admin", "admin-password")
+ADMIN = ("admin", "Kehu-Test-Pass-42")
 
 
 def _require_postgres() -> bool:
@@ -140,7 +140,7 @@ def cli_env(database_url: str) -> Callable[..., Any]:
 
 @pytest.fixture
 def kehu_db(database_url: str, cli_env: Callable[..., Any]) -> str:
-    """An initialised database (core tables, administrator ``admin`` / ``admin-password``)."""
+    """An initialised database (core tables, administrator ``admin`` / ``Kehu-Test-Pass-42``)."""
     from core.cli.database import initialise
 
     env = cli_env(AddonCatalog([]))

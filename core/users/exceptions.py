@@ -18,6 +18,18 @@ class WeakPassword(KehuError):
     message = _("A password needs at least ${min_length} characters.")
 
 
+class CommonPassword(KehuError):
+    message = _("This password is too common or contains the username: choose another.")
+
+
+class LoginLocked(KehuError):
+    message = _("Too many failed sign-ins. Try again in ${minutes} minute(s).")
+
+
+class InvalidTotpCode(KehuError):
+    message = _("The verification code is wrong or has expired.")
+
+
 class UserNotFound(KehuError):
     message = _("No user named “${username}”.")
 

@@ -7,8 +7,6 @@ import functools
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-MIN_PASSWORD_LENGTH = 8
-
 
 @functools.cache
 def _hasher() -> PasswordHasher:
@@ -34,3 +32,24 @@ def needs_rehash(password_hash: str) -> bool:
 @functools.cache
 def dummy_hash() -> str:
     return hash_password("not a real password")
+
+
+MIN_POLICY_LENGTH = 10
+
+
+@functools.cache
+def common_passwords() -> frozenset[str]:
+    """The 30,000 most common passwords (bundled with zxcvbn, no network needed)."""
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(FREQUENCY_LISTS["passwords"])
+
+
+def password_problem(password: str, *, username: str = "") -> str | None:
+    """Why ``password`` is refused, or None: too short, too common, or the username itself."""
+    if len(password) < MIN_POLICY_LENGTH:
+        return "short"
+    lowered = password.lower()
+    if lowered in common_passwords() or (username and username.lower() in lowered):
+        return "common"
+    return None

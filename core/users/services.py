@@ -10,14 +10,18 @@ import hashlib
 import re
 import secrets
 import zoneinfo
+from collections.abc import Iterable
+from typing import NoReturn
 
 from sqlalchemy import delete, select
 
+from core.audit.services import write_audit
 from core.context import Ctx
 from core.contributions import RecordChange
 from core.i18n import LOCALES
-from core.models import LoginSession, User
+from core.models import LoginSession, Role, User, UserRole
 from core.users.exceptions import (
+    CommonPassword,
     InvalidLogin,
     InvalidUsername,
     UnknownTimezone,
@@ -26,12 +30,16 @@ from core.users.exceptions import (
     WeakPassword,
 )
 from core.users.passwords import (
-    MIN_PASSWORD_LENGTH,
+    MIN_POLICY_LENGTH,
     dummy_hash,
     hash_password,
     needs_rehash,
+    password_problem,
     verify_password,
 )
+from core.users.throttle import check_not_locked, clear_failures, record_failure
+
+SEEN_RESOLUTION = dt.timedelta(minutes=1)
 
 USERNAME = re.compile(r"^[A-Za-z0-9._-]{2,64}$")
 
@@ -43,28 +51,37 @@ def create_user(
     *,
     display_name: str = "",
     email: str | None = None,
-    is_admin: bool = False,
+    roles: Iterable[str] = ("sales",),
+    department_id: int | None = None,
+    post: str = "",
     locale: str = "zh_CN",
     timezone: str = "Asia/Shanghai",
 ) -> User:
+    """Create a user with the given role keys (salesperson by default)."""
+    ctx.access.require("core.user:write")
     username = username.strip()
     if not USERNAME.match(username):
         raise InvalidUsername()
     if ctx.dbsession.scalar(select(User.id).where(User.username == username)) is not None:
         raise UsernameTaken(username=username)
-    _check_password(password)
+    check_password_policy(password, username=username)
     _check_timezone(timezone)
+    role_rows = list(ctx.dbsession.scalars(select(Role).where(Role.key.in_(list(roles)))))
     user = User(
         username=username,
         password_hash=hash_password(password),
         display_name=display_name.strip(),
         email=email or None,
-        is_admin=is_admin,
+        department_id=department_id,
+        post=post.strip(),
         locale=locale if locale in LOCALES else "zh_CN",
         timezone=timezone,
     )
     ctx.dbsession.add(user)
     ctx.dbsession.flush()
+    ctx.dbsession.add_all(UserRole(user_id=user.id, role_id=role.id) for role in role_rows)
+    ctx.dbsession.flush()
+    ctx.dbsession.refresh(user, ["roles"])
     ctx.hooks.kehu_record_changed(
         ctx=ctx,
         change=RecordChange("created", User.__tablename__, user.id, {"username": (None, username)},
@@ -81,20 +98,37 @@ def get_user_by_username(ctx: Ctx, username: str) -> User:
 
 
 def set_password(ctx: Ctx, user: User, password: str) -> None:
-    """Change the password and end every login session of the user."""
-    _check_password(password)
+    """Change the password (the user's own, or any with ``core.user:write``) and end every
+    login session of the user."""
+    if ctx.user is None or ctx.user.id != user.id:
+        ctx.access.require("core.user:write")
+    check_password_policy(password, username=user.username)
     user.password_hash = hash_password(password)
-    ctx.dbsession.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
-    _changed(ctx, user, {"password": ("***", "***")})
+    end_all_sessions(ctx, user)
+    write_audit(ctx, "password_change", model=User.__tablename__, record_id=user.id)
 
 
 def set_active(ctx: Ctx, user: User, active: bool) -> None:
-    """Enable or disable; disabling ends the user's sessions at once."""
+    """Enable or disable; disabling ends the user's sessions at once. The last active
+    administrator cannot be disabled."""
+    ctx.access.require("core.user:write")
     before = user.active
+    if before == active:
+        return
+    if not active and user.is_admin:
+        from core.access.roles import ensure_another_admin
+
+        ensure_another_admin(ctx, user)
     user.active = active
     if not active:
-        ctx.dbsession.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
+        end_all_sessions(ctx, user)
     _changed(ctx, user, {"active": (before, active)})
+
+
+def end_all_sessions(ctx: Ctx, user: User) -> int:
+    """Sign the user out everywhere ("log out all my sessions", password change, disable)."""
+    result = ctx.dbsession.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
+    return result.rowcount or 0
 
 
 def update_preferences(ctx: Ctx, user: User, *, locale: str | None = None, timezone: str | None = None) -> None:
@@ -112,21 +146,44 @@ def update_preferences(ctx: Ctx, user: User, *, locale: str | None = None, timez
 
 def authenticate(ctx: Ctx, username: str, password: str) -> User:
     """Return the active user with these credentials, or raise InvalidLogin (same message and
-    similar timing whether the username exists or not, so accounts cannot be enumerated)."""
-    user = ctx.dbsession.scalar(select(User).where(User.username == username.strip()))
+    similar timing whether the username exists or not, so accounts cannot be enumerated).
+
+    Locked names and addresses get LoginLocked before any password is checked; every failure
+    is counted and audited (the audit entry is committed even though the sign-in failed)."""
+    username = username.strip()
+    check_not_locked(ctx, username, ctx.ip)
+    user = ctx.dbsession.scalar(select(User).where(User.username == username))
     if user is None or not user.active:
         verify_password(dummy_hash(), password)
-        raise InvalidLogin()
+        _failed(ctx, username, user)
     if not verify_password(user.password_hash, password):
-        raise InvalidLogin()
+        _failed(ctx, username, user)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    user.last_login_at = ctx.now
+    clear_failures(ctx, username)
     return user
 
 
+def _failed(ctx: Ctx, username: str, user: User | None) -> NoReturn:
+    locked = record_failure(ctx, username, ctx.ip)
+    write_audit(ctx, "login_failed", model=User.__tablename__, record_id=user.id if user else "",
+                detail=username[:64], user=user)
+    if locked:
+        write_audit(ctx, "login_locked", model=User.__tablename__, record_id=user.id if user else "",
+                    detail=username[:64], user=user)
+    raise InvalidLogin()
+
+
+def complete_login(ctx: Ctx, user: User, *, max_age: int, user_agent: str = "") -> str:
+    """The password (and second factor) are right: record it and open a login session."""
+    user.last_login_at = ctx.now
+    write_audit(ctx, "login", model=User.__tablename__, record_id=user.id, user=user)
+    return start_login_session(ctx, user, max_age=max_age, user_agent=user_agent)
+
+
 def start_login_session(ctx: Ctx, user: User, *, max_age: int, user_agent: str = "") -> str:
-    """Create a login session; return the random token the cookie carries (stored hashed)."""
+    """Create a login session; return the random token the cookie carries (stored hashed).
+    ``max_age`` is the absolute timeout: the session ends then, however active."""
     token = secrets.token_urlsafe(32)
     ctx.dbsession.add(
         LoginSession(
@@ -134,19 +191,32 @@ def start_login_session(ctx: Ctx, user: User, *, max_age: int, user_agent: str =
             user_id=user.id,
             created_at=ctx.now,
             expires_at=ctx.now + dt.timedelta(seconds=max_age),
+            last_seen_at=ctx.now,
             user_agent=user_agent[:255],
         )
     )
     return token
 
 
-def user_for_token(ctx: Ctx, token: str) -> User | None:
+def user_for_token(ctx: Ctx, token: str, *, idle_timeout: dt.timedelta | None = None) -> User | None:
+    """The active user of a live session, or None (expired, idle too long, ended, disabled).
+
+    ``last_seen_at`` is written at most once a minute, so reading pages costs no write."""
     row = ctx.dbsession.execute(
-        select(User)
+        select(User, LoginSession)
         .join(LoginSession, LoginSession.user_id == User.id)
         .where(LoginSession.id == _token_hash(token), LoginSession.expires_at > ctx.now, User.active.is_(True))
-    ).scalar_one_or_none()
-    return row
+    ).one_or_none()
+    if row is None:
+        return None
+    user, login_session = row
+    seen = login_session.last_seen_at or login_session.created_at
+    if idle_timeout is not None and ctx.now - seen > idle_timeout:
+        ctx.dbsession.delete(login_session)
+        return None
+    if ctx.now - seen > SEEN_RESOLUTION:
+        login_session.last_seen_at = ctx.now
+    return user
 
 
 def end_login_session(ctx: Ctx, token: str) -> None:
@@ -162,9 +232,13 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _check_password(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise WeakPassword(min_length=MIN_PASSWORD_LENGTH)
+def check_password_policy(password: str, *, username: str = "") -> None:
+    """At least 10 characters, not among the 30,000 most common, not containing the username."""
+    problem = password_problem(password, username=username)
+    if problem == "short":
+        raise WeakPassword(min_length=MIN_POLICY_LENGTH)
+    if problem == "common":
+        raise CommonPassword()
 
 
 def _check_timezone(name: str) -> None:
@@ -181,3 +255,24 @@ def _changed(ctx: Ctx, user: User, changes: dict) -> None:
         change=RecordChange("updated", User.__tablename__, user.id, changes,
                             user_id=ctx.user.id if ctx.user else None, at=ctx.now),
     )
+
+
+def update_user(ctx: Ctx, user: User, *, display_name: str, email: str | None, department_id: int | None,
+                post: str) -> None:
+    """An administrator's edit of a user's name, e-mail, department and post (岗位)."""
+    ctx.access.require("core.user:write")
+    changes = {}
+    if department_id is not None and department_id != user.department_id:
+        from core.org.exceptions import DepartmentDisabled
+        from core.org.services import get_department
+
+        department = get_department(ctx, department_id)
+        if not department.active:
+            raise DepartmentDisabled(name=department.name)
+    for field, value in (("display_name", display_name.strip()), ("email", (email or "").strip() or None),
+                         ("department_id", department_id), ("post", post.strip())):
+        if getattr(user, field) != value:
+            changes[field] = (getattr(user, field), value)
+            setattr(user, field, value)
+    if changes:
+        _changed(ctx, user, changes)

@@ -12,9 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from core.addons.exceptions import DatabaseNotInitialised
 from core.addons.runtime import AddonRuntime, InstalledState
 from core.context import Ctx
-from core.contributions import Permission
 from core.models import RegistryVersion
-from core.permissions import collect_permissions
 from core.plugins import HookRelay
 
 
@@ -44,22 +42,16 @@ def _hooks(request: Request) -> HookRelay:
     return request.addons.hooks
 
 
-def _addons_permissions(request: Request) -> dict[str, Permission]:
-    state = request.addons
-    permissions = state.cache.get("permissions")
-    if permissions is None:
-        permissions = collect_permissions(state.hooks.kehu_permissions())
-        state.cache["permissions"] = permissions
-    return permissions
-
-
 def _ctx(request: Request) -> Ctx:
+    from core.web.security import client_ip
+
     return Ctx(
         dbsession=request.dbsession,
         hooks=request.hooks,
         user=request.user,
         settings=request.registry.settings,
         locale=request.locale_name,
+        ip=client_ip(request),
     )
 
 
@@ -69,13 +61,14 @@ def refuse_routes_of_uninstalled_addons(event: ContextFound) -> None:
     if route is None:
         return
     owner = route_owner(route.name)
-    if owner != "core" and not request.addons.is_installed(owner):
+    if route.name.startswith("__"):  # static files need no database
+        return
+    if not request.addons.is_installed(owner):  # one primary-key read, for every page
         raise HTTPNotFound()
 
 
 def includeme(config: Configurator) -> None:
     config.add_request_method(_addons, "addons", reify=True)
     config.add_request_method(_hooks, "hooks", reify=True)
-    config.add_request_method(_addons_permissions, "addons_permissions", reify=True)
     config.add_request_method(_ctx, "ctx", reify=True)
     config.add_subscriber(refuse_routes_of_uninstalled_addons, ContextFound)

@@ -10,6 +10,8 @@ from pyramid.config import Configurator
 from pyramid.events import BeforeRender
 from pyramid.request import Request
 
+from core.access.masking import shown
+from core.audit.services import ACTIONS as AUDIT_ACTIONS
 from core.i18n import LOCALES
 from core.web.menus import menu_for
 
@@ -44,6 +46,8 @@ def add_renderer_globals(event: BeforeRender) -> None:
     if request is None:
         return
     event.setdefault("locales", LOCALES)
+    event.setdefault("action_titles", AUDIT_ACTIONS)
+    event["shown"] = lambda record, field: shown(request.ctx, record, field)
     event["menu"] = (lambda: menu_for(request)) if request.user is not None else (list)
     event["fmt_datetime"] = lambda value, *a: _format_datetime(request, value, *a)
     event["fmt_date"] = lambda value: _format_date(request, value)

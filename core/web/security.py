@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from pyramid.config import Configurator
@@ -18,7 +19,6 @@ from pyramid.session import JSONSerializer, SignedCookieSessionFactory
 
 from core.context import Ctx
 from core.models import User
-from core.permissions import has_permission
 from core.settings import as_bool
 from core.users.services import user_for_token
 
@@ -37,7 +37,7 @@ class KehuSecurityPolicy:
         return user.id if user is not None else None
 
     def permits(self, request: Request, context: Any, permission: str) -> Allowed | Denied:
-        if has_permission(request.user, permission, request.addons_permissions):
+        if request.user is not None and request.ctx.access.can(permission):
             return Allowed(f"granted {permission}")
         return Denied(f"lacks {permission}")
 
@@ -53,7 +53,19 @@ def _user(request: Request) -> User | None:
     if not token:
         return None
     ctx = Ctx(request.dbsession, request.addons.hooks)
-    return user_for_token(ctx, token)
+    idle = dt.timedelta(minutes=request.registry.settings["kehu.session_idle_minutes"])
+    return user_for_token(ctx, token, idle_timeout=idle)
+
+
+def client_ip(request: Request) -> str:
+    """The client's address: REMOTE_ADDR, or the last X-Forwarded-For hop when the direct peer
+    is a trusted proxy (never the header alone: clients can write anything there)."""
+    remote = request.remote_addr or ""
+    trusted = request.registry.settings["kehu.trusted_proxies"]
+    forwarded = request.headers.get("X-Forwarded-For")
+    if forwarded and remote in trusted:
+        return forwarded.split(",")[-1].strip()[:64]
+    return remote[:64]
 
 
 def _session_factory(settings: dict) -> Any:

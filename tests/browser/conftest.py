@@ -83,7 +83,7 @@ def browser(chromium_executable: str) -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def sqlite_kehu_db(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """An initialised SQLite database (administrator ``admin`` / ``admin-password``). The browser
+    """An initialised SQLite database (administrator ``admin`` / ``Kehu-Test-Pass-42``). The browser
     flow runs once, on SQLite: the backends are covered by the WebTest suites."""
     from core.addons.catalog import AddonCatalog
     from core.cli.database import initialise

@@ -48,7 +48,7 @@ def test_demo_creates_then_reuses_the_database(tmp_path, clean_env):
     assert (tmp_path / "var" / "kehu.sqlite").exists()
     assert "(new)" in first.stdout
     assert "http://127.0.0.1:6543/" in first.stdout
-    assert "admin / kehu-demo" in first.stdout
+    assert "admin / kehu-demo-1" in first.stdout
     second = subprocess.run([*KEHU, "demo", "--no-serve"], cwd=tmp_path, env=clean_env, capture_output=True,
                             text=True, timeout=120)
     assert second.returncode == 0, second.stderr

@@ -85,13 +85,13 @@ def test_install_upgrade_uninstall_cycle(run):
 
 def test_user_commands(run, database_url):
     run("init", "--admin-password", "secret-password")
-    created = run("user", "create", "lisi", "--password", "lisi-password", "--name", "李四")
+    created = run("user", "create", "lisi", "--password", "Spring-Tea-77", "--name", "李四")
     assert created.exit_code == 0, created.output
-    duplicate = run("user", "create", "lisi", "--password", "lisi-password")
+    duplicate = run("user", "create", "lisi", "--password", "Spring-Tea-77")
     assert duplicate.exit_code == 1 and "lisi" in duplicate.output
     weak = run("user", "create", "wangwu", "--password", "short")
     assert weak.exit_code == 1
-    assert run("user", "passwd", "lisi", "--password", "another-password").exit_code == 0
+    assert run("user", "passwd", "lisi", "--password", "Autumn-Rain-88").exit_code == 0
     assert run("user", "disable", "lisi").exit_code == 0
     missing = run("user", "disable", "nobody")
     assert missing.exit_code == 1 and "nobody" in missing.output

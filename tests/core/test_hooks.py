@@ -33,9 +33,9 @@ def test_record_panels_of_installed_addons(app):
     try:
         user = request.dbsession.query(User).filter_by(username="admin").one()
         panels = panels_for(request, user)
-        assert [panel.id for panel, _ in panels] == ["alpha.user_items"]
+        assert [panel.id for panel, _ in panels] == ["alpha.user_items", "core.history"]
         assert panels[0][1] == {"owner": "admin"}
-        assert panels_for(request, object()) == []
+        assert panels_for(request, object()) == []  # not a record: no panel at all
     finally:
         request.tm.abort()
         env["closer"]()

@@ -28,7 +28,7 @@ def test_anonymous_user_is_sent_to_login_with_next(app):
 def test_login_succeeds_and_returns_to_next(app):
     page = app.get("/login?next=/apps")
     form = page.forms[0]
-    form["username"], form["password"] = "admin", "admin-password"
+    form["username"], form["password"] = "admin", "Kehu-Test-Pass-42"
     response = form.submit()
     assert response.status_int == 303
     assert response.location.endswith("/apps")
@@ -39,11 +39,11 @@ def test_login_succeeds_and_returns_to_next(app):
 def test_login_form_refuses_offsite_next(app):
     page = app.get("/login?next=https://evil.example/")
     form = page.forms[0]
-    form["username"], form["password"] = "admin", "admin-password"
+    form["username"], form["password"] = "admin", "Kehu-Test-Pass-42"
     assert form.submit().location == "http://localhost/"
 
 
-@pytest.mark.parametrize(("username", "password"), [("admin", "wrong-password"), ("nobody", "admin-password")])
+@pytest.mark.parametrize(("username", "password"), [("admin", "wrong-password"), ("nobody", "Kehu-Test-Pass-42")])
 def test_login_failure_says_so_and_creates_no_session(app, username, password):
     page = app.get("/login")
     form = page.forms[0]
@@ -63,13 +63,13 @@ def test_disabled_user_cannot_log_in(app):
     with app.router.registry["kehu.session_factory"]() as session, session.begin():
         session.scalars(select(User).where(User.username == "admin")).one().active = False
     form = app.get("/login").forms[0]
-    form["username"], form["password"] = "admin", "admin-password"
+    form["username"], form["password"] = "admin", "Kehu-Test-Pass-42"
     form.submit(status=400)
 
 
 def test_post_without_csrf_token_is_refused_and_changes_nothing(app):
     app.get("/login")
-    response = app.post("/login", {"username": "admin", "password": "admin-password"}, status=400)
+    response = app.post("/login", {"username": "admin", "password": "Kehu-Test-Pass-42"}, status=400)
     assert "form" in response.text.lower() or "表单" in response.text
     assert session_count(app) == 0
 

@@ -160,7 +160,7 @@ def test_a_generated_addon_installs_and_passes_its_own_tests(tmp_path, postgres_
 
     database = f"sqlite:///{tmp_path / 'x.sqlite'}"
     kehu = [*_kehu_command(), "--database-url", database]
-    init = subprocess.run([*kehu, "init", "--admin-password", "admin-password", "--addons", "visits"],
+    init = subprocess.run([*kehu, "init", "--admin-password", "Kehu-Test-Pass-42", "--addons", "visits"],
                           capture_output=True, text=True, timeout=120, cwd=tmp_path, env=env, check=False)
     assert init.returncode == 0, init.stdout + init.stderr
     assert "Installed: visits" in init.stdout

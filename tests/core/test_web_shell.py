@@ -61,8 +61,13 @@ def test_apps_page_reports_a_missing_dependency(app):
 
 
 def test_apps_install_requires_the_permission(app, make_kehu_app, catalog):
+    from core.models import Role, UserRole
+
     with app.router.registry["kehu.session_factory"]() as session, session.begin():
-        session.scalars(select(User).where(User.username == "admin")).one().is_admin = False
+        admin = session.scalars(select(User).where(User.username == "admin")).one()
+        sales = session.scalars(select(Role).where(Role.key == "sales")).one()
+        session.execute(UserRole.__table__.delete().where(UserRole.user_id == admin.id))
+        session.add(UserRole(user_id=admin.id, role_id=sales.id))
     app.post_form("/apps/beta/install", status=403)
     app.get("/apps", status=403)
 

@@ -8,11 +8,15 @@ from pyramid.config import Configurator
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.request import Request
 
+from core.audit.services import write_audit
 from core.i18n import _
-from core.users.exceptions import InvalidLogin
-from core.users.services import authenticate, end_login_session, start_login_session
+from core.models import User
+from core.users.exceptions import InvalidLogin, LoginLocked
+from core.users.services import authenticate, complete_login, end_login_session
 from core.web.forms import LoginForm
 from core.web.security import LOGIN_TOKEN_KEY
+
+PENDING_KEY = "auth.pending"
 
 
 def safe_next(request: Request, target: str | None) -> str:
@@ -35,25 +39,39 @@ def login(request: Request) -> dict | HTTPSeeOther:
         ctx = request.ctx
         try:
             user = authenticate(ctx, form.username.data, form.password.data)
-        except InvalidLogin as exc:
+        except (InvalidLogin, LoginLocked) as exc:
             error = exc.translation_string
         else:
-            request.session.invalidate()
-            token = start_login_session(
-                ctx, user, max_age=request.registry.settings["kehu.session_max_age"],
-                user_agent=request.user_agent or "",
-            )
-            request.session[LOGIN_TOKEN_KEY] = token
-            request.session.new_csrf_token()
-            return HTTPSeeOther(next_url)
+            if user.totp_enabled:
+                return start_second_factor(request, user, next_url)
+            return sign_in(request, user, next_url)
     if error is not None:
         request.response.status = 400
     return {"form": form, "error": error, "next": next_url, "page_title": _("Sign in")}
 
 
+def sign_in(request: Request, user: User, next_url: str) -> HTTPSeeOther:
+    """Open the session: a fresh cookie session (no fixation), a new login token and CSRF token."""
+    request.session.invalidate()
+    token = complete_login(request.ctx, user, max_age=request.registry.settings["kehu.session_max_age"],
+                           user_agent=request.user_agent or "")
+    request.session[LOGIN_TOKEN_KEY] = token
+    request.session.new_csrf_token()
+    return HTTPSeeOther(next_url)
+
+
+def start_second_factor(request: Request, user: User, next_url: str) -> HTTPSeeOther:
+    """Password right, TOTP on: remember who, briefly, and ask for the code."""
+    request.session.invalidate()
+    request.session[PENDING_KEY] = {"user_id": user.id, "at": request.ctx.now.timestamp(), "next": next_url}
+    return HTTPSeeOther(request.route_path("core.login.totp"))
+
+
 def logout(request: Request) -> HTTPSeeOther:
     token = request.session.get(LOGIN_TOKEN_KEY)
     if token:
+        if request.user is not None:
+            write_audit(request.ctx, "logout", model=User.__tablename__, record_id=request.user.id)
         end_login_session(request.ctx, token)
     request.session.invalidate()
     request.session.flash(request.localizer.translate(_("You have signed out.")), "success")

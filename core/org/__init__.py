@@ -1,0 +1,1 @@
+"""The organisation: the department tree and who belongs where."""
