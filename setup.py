@@ -44,13 +44,16 @@ setup(
         "Jinja2>=3.1,<4",
         "pluggy>=1.5,<2",
         "psycopg[binary]>=3.2,<4",
+        "pyotp>=2.9,<3",  # TOTP second factor
         "pyramid>=2.0.2,<3",
         "pyramid_jinja2>=2.10,<3",
         "pyramid_tm>=2.5,<3",
+        "segno>=1.6,<2",  # QR code of the TOTP enrolment, as SVG
         "SQLAlchemy>=2.0.30,<2.2",
         "transaction>=4,<6",
         "WTForms>=3.1,<3.4",  # 3.4 drops tuple choices
         "zope.sqlalchemy>=3.1,<5",
+        "zxcvbn>=4.4,<5",  # its bundled list of the 30,000 most common passwords
     ],
     extras_require={
         "test": [
