@@ -208,3 +208,27 @@ def make_kehu_app(kehu_db: str, cli_env: Callable[..., Any]) -> Iterator[Callabl
     yield build
     for eng in engines:
         eng.dispose()
+
+
+@pytest.fixture
+def scope_matrix(kehu_db: str, cli_env: Callable[..., Any]) -> Iterator[Callable[..., Any]]:
+    """``scope_matrix(Model, make=..., catalog=..., install=[...])``: a built
+    ``core.testing.scopes.ScopeMatrix`` in an open transaction of the test database."""
+    import contextlib
+
+    from core.addons.installer import install_addons
+    from core.testing.scopes import ScopeMatrix
+
+    stack = contextlib.ExitStack()
+
+    def build(model: type, *, make: Callable[..., Any], catalog: AddonCatalog | None = None,
+              install: Iterable[str] = ()) -> ScopeMatrix:
+        env = cli_env(catalog)
+        if install:
+            with env.ctx() as ctx:
+                install_addons(ctx, env.catalog, list(install))
+        ctx = stack.enter_context(env.ctx())
+        return ScopeMatrix(ctx, model, make).build()
+
+    with stack:
+        yield build

@@ -30,6 +30,14 @@ class InvalidTotpCode(KehuError):
     message = _("The verification code is wrong or has expired.")
 
 
+class TotpAlreadyEnabled(KehuError):
+    message = _("Two-factor sign-in is already on. Turn it off first to set up a new device.")
+
+
+class WrongPassword(KehuError):
+    message = _("Your current password is wrong.")
+
+
 class UserNotFound(KehuError):
     message = _("No user named “${username}”.")
 

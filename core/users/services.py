@@ -13,7 +13,7 @@ import zoneinfo
 from collections.abc import Iterable
 from typing import NoReturn
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from core.audit.services import write_audit
 from core.context import Ctx
@@ -28,6 +28,7 @@ from core.users.exceptions import (
     UsernameTaken,
     UserNotFound,
     WeakPassword,
+    WrongPassword,
 )
 from core.users.passwords import (
     MIN_POLICY_LENGTH,
@@ -160,18 +161,49 @@ def authenticate(ctx: Ctx, username: str, password: str) -> User:
         _failed(ctx, username, user)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    clear_failures(ctx, username)
+    if not user.totp_enabled:
+        # With two-factor sign-in on, the password alone is not a successful sign-in: the count
+        # is cleared after the code (core.users.totp), else each right password would reset
+        # the count of wrong codes and give a guesser unlimited tries.
+        clear_failures(ctx, username)
     return user
 
 
 def _failed(ctx: Ctx, username: str, user: User | None) -> NoReturn:
+    count_failed_sign_in(ctx, username, user)
+    raise InvalidLogin()
+
+
+def count_failed_sign_in(ctx: Ctx, username: str, user: User | None, *, detail: str = "") -> bool:
+    """Count a failure (wrong password, wrong second-factor code) against the name and the
+    address and write it to the audit log, with ``login_locked`` if it locked either. The
+    caller raises its own error; the entries are kept because the view answers normally."""
     locked = record_failure(ctx, username, ctx.ip)
+    text = f"{username[:64]} ({detail})" if detail else username[:64]
     write_audit(ctx, "login_failed", model=User.__tablename__, record_id=user.id if user else "",
-                detail=username[:64], user=user)
+                detail=text, user=user)
     if locked:
         write_audit(ctx, "login_locked", model=User.__tablename__, record_id=user.id if user else "",
-                    detail=username[:64], user=user)
-    raise InvalidLogin()
+                    detail=text, user=user)
+    return locked
+
+
+def verify_current_password(ctx: Ctx, user: User, password: str) -> None:
+    """The signed-in user proves it is still them (password change, turning off two-factor).
+    Wrong guesses count like failed sign-ins, so a borrowed session cannot guess the password."""
+    check_not_locked(ctx, user.username, ctx.ip)
+    if not verify_password(user.password_hash, password):
+        count_failed_sign_in(ctx, user.username, user, detail="current password")
+        raise WrongPassword()
+
+
+def count_live_sessions(ctx: Ctx, user: User) -> int:
+    """How many browsers are signed in as ``user`` (expired rows not yet purged are not counted;
+    sessions past the idle timeout are, until their next request removes them)."""
+    return ctx.dbsession.scalar(
+        select(func.count()).select_from(LoginSession)
+        .where(LoginSession.user_id == user.id, LoginSession.expires_at > ctx.now)
+    ) or 0
 
 
 def complete_login(ctx: Ctx, user: User, *, max_age: int, user_agent: str = "") -> str:

@@ -9,6 +9,7 @@ from pyramid.exceptions import BadCSRFToken
 from pyramid.httpexceptions import HTTPError, HTTPSeeOther
 from pyramid.request import Request
 
+from core.access.exceptions import PermissionDenied, RecordNotFound
 from core.exceptions import KehuError
 from core.i18n import _
 
@@ -30,6 +31,11 @@ def forbidden(exc: Exception, request: Request) -> dict | HTTPSeeOther:
         return HTTPSeeOther(request.route_path("core.login", _query={"next": request.path_qs}))
     return _error_page(request, 403, _("Not allowed"),
                        _("Your account may not open this page. Ask an administrator for access."))
+
+
+def denied(exc: Exception, request: Request) -> dict:
+    return _error_page(request, 403, _("Not allowed"),
+                       _("Your account may not do this. Ask an administrator for access."))
 
 
 def bad_csrf(exc: Exception, request: Request) -> dict:
@@ -58,5 +64,8 @@ def includeme(config: Configurator) -> None:
     config.add_forbidden_view(forbidden, renderer=page)
     config.add_exception_view(bad_csrf, context=BadCSRFToken, renderer=page)
     config.add_exception_view(user_error, context=KehuError, renderer=page)
+    # Outside the scope is "not found", so ids cannot be probed; a missing permission is 403.
+    config.add_exception_view(not_found, context=RecordNotFound, renderer=page)
+    config.add_exception_view(denied, context=PermissionDenied, renderer=page)
     config.add_exception_view(http_error, context=HTTPError, renderer=page)
     config.add_exception_view(server_error, context=Exception, renderer=page)
