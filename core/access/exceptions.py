@@ -40,3 +40,7 @@ class RoleKeyTaken(KehuError):
 
 class InvalidRoleKey(KehuError):
     message = _("A role key is 2–64 lowercase letters, digits or underscores.")
+
+
+class UnknownRole(KehuError):
+    message = _("No role with the key “${key}”.")

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import click
+from sqlalchemy import select
 
+from core.access.exceptions import UnknownRole
 from core.cli.environment import CliEnvironment
 from core.cli.output import say
 from core.i18n import _
+from core.models import Role
 from core.org.services import root_department
 from core.users.services import create_user, get_user_by_username, set_active, set_password
 
@@ -21,14 +24,23 @@ def user() -> None:
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True, envvar="KEHU_NEW_PASSWORD")
 @click.option("--name", "display_name", default="", help="Display name (张三).")
 @click.option("--email", default=None)
-@click.option("--admin", is_flag=True, help="An administrator holds every permission.")
+@click.option("--admin", is_flag=True, help="Shorthand for --role admin: every permission.")
+@click.option("--role", "roles", multiple=True,
+              help="A role key (admin, sales_manager, sales, service, marketing, auditor, or your own); "
+                   "repeatable. Default: sales.")
 @click.pass_obj
 def create(env: CliEnvironment, username: str, password: str, display_name: str, email: str | None,
-           admin: bool) -> None:
-    """Create USERNAME."""
+           admin: bool, roles: tuple[str, ...]) -> None:
+    """Create USERNAME in the top department."""
+    wanted = list(roles) or ["sales"]
+    if admin:
+        wanted.append("admin")
     with env.ctx() as ctx:
+        unknown = set(wanted) - set(ctx.dbsession.scalars(select(Role.key)))
+        if unknown:
+            raise UnknownRole(key=", ".join(sorted(unknown)))
         created = create_user(ctx, username, password, display_name=display_name, email=email,
-                              roles=["admin"] if admin else ["sales"], department_id=root_department(ctx).id)
+                              roles=wanted, department_id=root_department(ctx).id)
         if admin:
             say(_("Created administrator ${username} (id ${id})."), username=created.username, id=created.id)
         else:

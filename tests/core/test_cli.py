@@ -150,3 +150,18 @@ def test_messages_follow_the_administrators_language(database_url, catalog_of):
                                  obj=CliEnvironment(database_url=database_url), env={"KEHU_LANG": "zh_CN"})
     assert missing.exit_code == 1
     assert "错误" in missing.output and "nobody" in missing.output
+
+
+def test_user_create_with_roles(run, database_url):
+    run("init", "--admin-password", "secret-password")
+    assert run("user", "create", "zhao", "--password", "Spring-Tea-77", "--role", "sales_manager",
+               "--role", "auditor").exit_code == 0
+    unknown = run("user", "create", "qian", "--password", "Spring-Tea-77", "--role", "king")
+    assert unknown.exit_code == 1 and "king" in unknown.output
+    env = CliEnvironment(database_url=database_url)
+    with env.ctx() as ctx:
+        user = ctx.dbsession.scalars(select(User).where(User.username == "zhao")).one()
+        assert user.role_keys == {"sales_manager", "auditor"}
+        assert user.department is not None
+        assert ctx.dbsession.scalars(select(User).where(User.username == "qian")).first() is None
+    env.engine.dispose()
