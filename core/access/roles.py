@@ -11,6 +11,7 @@ from core.access.exceptions import (
     BuiltinRole,
     InvalidRoleKey,
     LastAdministrator,
+    PermissionDenied,
     RoleInUse,
     RoleKeyTaken,
     UnknownPermission,
@@ -20,7 +21,7 @@ from core.access.scopes import SCOPES
 from core.audit.services import write_audit
 from core.context import Ctx
 from core.contributions import Permission
-from core.i18n import _
+from core.i18n import _, translate
 from core.models import ADMIN_ROLE, DeclaredPermission, Role, RolePermission, RoleScope, User, UserRole
 from core.permissions import collect_permissions
 
@@ -108,6 +109,8 @@ def set_role_permissions(ctx: Ctx, role: Role, names: Iterable[str]) -> None:
             raise UnknownPermission(permission=name)
     current = role_permissions(ctx, role)
     added, removed = sorted(wanted - current), sorted(current - wanted)
+    for name in added + removed:  # nobody hands out (or takes away) what they do not hold
+        ctx.access.require(name)
     if not added and not removed:
         return
     if removed:
@@ -122,6 +125,8 @@ def set_role_permissions(ctx: Ctx, role: Role, names: Iterable[str]) -> None:
 def set_role_scope(ctx: Ctx, role: Role, model_key: str, scope: str | None) -> None:
     """Give ``role`` its own scope on ``model_key``; ``None`` falls back to the default scope."""
     ctx.access.require("core.role:write")
+    if not any(name.startswith(f"{model_key}:") for name in declared_permissions(ctx)):
+        raise UnknownPermission(permission=f"{model_key}:*")
     if scope is not None:
         _check_scope(scope)
     row = ctx.dbsession.get(RoleScope, (role.id, model_key))
@@ -142,10 +147,10 @@ def set_role_scope(ctx: Ctx, role: Role, model_key: str, scope: str | None) -> N
 def delete_role(ctx: Ctx, role: Role) -> None:
     ctx.access.require("core.role:write")
     if role.builtin:
-        raise BuiltinRole(name=role.name)
+        raise BuiltinRole(name=role_title(role, ctx.locale))
     count = ctx.dbsession.scalar(select(func.count()).select_from(UserRole).where(UserRole.role_id == role.id))
     if count:
-        raise RoleInUse(name=role.name, count=count)
+        raise RoleInUse(name=role_title(role, ctx.locale), count=count)
     write_audit(ctx, "delete", model=Role.__tablename__, record_id=role.id, changes={"key": [role.key, None]})
     ctx.dbsession.delete(role)
     ctx.dbsession.flush()
@@ -159,6 +164,8 @@ def set_user_roles(ctx: Ctx, user: User, roles: Iterable[Role]) -> None:
     after = sorted(role.key for role in new.values())
     if before == after:
         return
+    if (ADMIN_ROLE in before) != (ADMIN_ROLE in after) and not ctx.access.superuser:
+        raise PermissionDenied(permission=ADMIN_ROLE)  # only an administrator makes or unmakes one
     if ADMIN_ROLE in before and ADMIN_ROLE not in after:
         ensure_another_admin(ctx, user)
     ctx.dbsession.execute(delete(UserRole).where(UserRole.user_id == user.id))
@@ -178,6 +185,13 @@ def ensure_another_admin(ctx: Ctx, leaving: User) -> None:
     )
     if not others:
         raise LastAdministrator()
+
+
+def role_title(role: Role, locale: str | None = None) -> str:
+    """A built-in role's name in the reader's language; a custom role's name as typed."""
+    if role.builtin and role.key in BUILTIN_ROLE_TITLES:
+        return translate(BUILTIN_ROLE_TITLES[role.key], locale)
+    return role.name
 
 
 def role_by_key(ctx: Ctx, key: str) -> Role:

@@ -104,6 +104,8 @@ def move_department(ctx: Ctx, department: Department, new_parent_id: int) -> Non
     parent = get_department(ctx, new_parent_id)
     if parent.path.startswith(department.path):
         raise DepartmentCycle(name=department.name)
+    if not parent.active and department.active:
+        raise DepartmentDisabled(name=parent.name)
     if parent.id == department.parent_id:
         return
     _check_unique(ctx, department.name, parent.id, exclude=department.id)

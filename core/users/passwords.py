@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -45,11 +46,23 @@ def common_passwords() -> frozenset[str]:
     return frozenset(FREQUENCY_LISTS["passwords"])
 
 
+#: Digits and punctuation around a word: "password123456" and "!qwerty2024" are still common.
+_DECORATION = re.compile(r"^[\W\d_]+|[\W\d_]+$")
+#: Shorter usernames (pinyin surnames such as "li", "he", "xu") occur inside too many good
+#: passwords to be refused there.
+MIN_USERNAME_CHECK = 3
+
+
 def password_problem(password: str, *, username: str = "") -> str | None:
-    """Why ``password`` is refused, or None: too short, too common, or the username itself."""
+    """Why ``password`` is refused, or None: too short, too common (also with digits or
+    punctuation added before or after a common one), or containing the username."""
     if len(password) < MIN_POLICY_LENGTH:
         return "short"
     lowered = password.lower()
-    if lowered in common_passwords() or (username and username.lower() in lowered):
+    word = _DECORATION.sub("", lowered)
+    if lowered in common_passwords() or (word and word in common_passwords()):
+        return "common"
+    username = username.strip().lower()
+    if len(username) >= MIN_USERNAME_CHECK and username in lowered:
         return "common"
     return None

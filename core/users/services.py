@@ -67,7 +67,24 @@ def create_user(
         raise UsernameTaken(username=username)
     check_password_policy(password, username=username)
     _check_timezone(timezone)
-    role_rows = list(ctx.dbsession.scalars(select(Role).where(Role.key.in_(list(roles)))))
+    wanted_roles = set(roles)
+    role_rows = list(ctx.dbsession.scalars(select(Role).where(Role.key.in_(sorted(wanted_roles)))))
+    unknown = wanted_roles - {role.key for role in role_rows}
+    if unknown:
+        from core.access.exceptions import UnknownRole
+
+        raise UnknownRole(key=", ".join(sorted(unknown)))
+    if "admin" in wanted_roles and not ctx.access.superuser:
+        from core.access.exceptions import PermissionDenied
+
+        raise PermissionDenied(permission="admin")
+    if department_id is not None:
+        from core.org.exceptions import DepartmentDisabled
+        from core.org.services import get_department
+
+        department = get_department(ctx, department_id)
+        if not department.active:
+            raise DepartmentDisabled(name=department.name)
     user = User(
         username=username,
         password_hash=hash_password(password),

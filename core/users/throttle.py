@@ -41,7 +41,9 @@ def record_failure(ctx: Ctx, username: str, ip: str) -> bool:
     """Count a failed sign-in; return True if it locked the account name or the address."""
     locked = False
     for key in throttle_keys(username, ip):
-        row = ctx.dbsession.get(LoginThrottle, key, with_for_update=True)
+        # populate_existing: if this session still holds the row as read before the lock was
+        # taken, count from the locked, current value (else another worker's failure is lost).
+        row = ctx.dbsession.get(LoginThrottle, key, with_for_update=True, populate_existing=True)
         if row is None:
             row = LoginThrottle(key=key, failures=0)
             ctx.dbsession.add(row)

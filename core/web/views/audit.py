@@ -30,7 +30,7 @@ FILTER_FIELDS = ("user", "action", "model", "record_id", "date_from", "date_to")
 
 class AuditFilterForm(KehuForm):
     user = StringField(_("User"), validators=[Optional(), Length(max=64)])
-    action = SelectField(_("Action"), choices=[("", "")], validate_choice=True)
+    action = SelectField(_("Action"), choices=[("", "")], default="")
     model = StringField(_("Model"), validators=[Optional(), Length(max=128)])
     record_id = StringField(_("Record ID"), validators=[Optional(), Length(max=64)])
     date_from = DateField(_("From"), validators=[Optional()])
@@ -101,7 +101,7 @@ def _page(request: Request, form: AuditFilterForm, entries: list, older_url: str
         "newest_url": request.route_path("core.audit", _query=query) if "before" in request.GET else None,
         "export_url": (request.route_path("core.audit.export", _query=query)
                        if request.has_permission("core.audit:export") else None),
-        "filtered": bool(query),
+        "filter_count": len(query),
         "timezone": user_timezone(request).key,
         "export_limit": EXPORT_LIMIT,
         "page_title": _("Audit log"),

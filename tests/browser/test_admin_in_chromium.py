@@ -1,0 +1,98 @@
+"""The admin pages in a real browser: the administrator creates a department and a salesperson in
+it, signs out; the salesperson signs in and finds no administration in the menu, and an admin
+address answers "not allowed". Chinese is the default language (browser locale zh-CN)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from core.i18n import _, translate
+from core.testing.plugin import ADMIN
+
+pytestmark = pytest.mark.browser
+
+DESKTOP = {"width": 1280, "height": 800}
+TIMEOUT_MS = 5_000
+SALES = ("zhaoliu", "Spring-Tea-77")
+
+
+def zh(msgid: str) -> str:
+    return translate(_(msgid), "zh_CN")
+
+
+@pytest.fixture
+def page(browser: Any, live_server: Any) -> Iterator[Any]:
+    """A fresh zh-CN desktop browser context; script errors and failed requests are collected
+    in ``page.problems`` (the one expected 403 is checked by the test itself)."""
+    context = browser.new_context(base_url=live_server.url, locale="zh-CN", viewport=DESKTOP)
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda exc: problems.append(f"script error: {exc}"))
+    page.on("requestfailed", lambda request: problems.append(f"failed: {request.url} {request.failure}"))
+    page.problems = problems
+    yield page
+    context.close()
+
+
+def login(page: Any, username: str, password: str) -> None:
+    page.goto("/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.locator("form[action^='/login'] button[type=submit]").click()
+
+
+def path_is(path: str) -> re.Pattern[str]:
+    return re.compile(rf"^https?://[^/]+{re.escape(path)}(\?.*)?$")
+
+
+def test_admin_creates_a_department_and_a_salesperson_who_sees_no_admin_menu(page: Any) -> None:
+    from playwright.sync_api import expect
+
+    login(page, *ADMIN)
+    expect(page).to_have_url(path_is("/"))
+    sidebar = page.locator("#kehu-sidebar")
+    for path in ("/admin/users", "/admin/departments", "/admin/roles"):
+        expect(sidebar.locator(f"a[href='{path}']")).to_be_visible()
+
+    # A department, from the tree page.
+    sidebar.locator("a[href='/admin/departments']").click()
+    expect(page).to_have_url(path_is("/admin/departments"))
+    page.locator("main a[href='/admin/departments/new']").click()
+    page.fill("#department-form input[name=name]", "华东销售部")
+    page.locator("#department-form button[type=submit]").click()
+    expect(page).to_have_url(path_is("/admin/departments"))
+    expect(page.locator(".alert-success")).to_contain_text("华东销售部")
+    expect(page.locator("#department-tree")).to_contain_text("华东销售部")
+
+    # A salesperson in it.
+    page.goto("/admin/users/new")
+    page.fill("#user-form input[name=username]", SALES[0])
+    page.fill("#user-form input[name=display_name]", "赵六")
+    page.fill("#user-form input[name=password]", SALES[1])
+    page.fill("#user-form input[name=post]", "销售代表")
+    department = page.locator("#user-form select[name=department_id] option", has_text="华东销售部")
+    page.select_option("#user-form select[name=department_id]", department.get_attribute("value"))
+    expect(page.locator("#user-form input[name=roles]:checked")).to_have_count(1)  # 销售 by default
+    page.locator("#user-form button[type=submit]").click()
+    expect(page).to_have_url(path_is("/admin/users"))
+    row = page.locator("#user-table tbody tr", has_text=SALES[0])
+    expect(row).to_contain_text("赵六")
+    expect(row).to_contain_text("华东销售部")
+
+    # Sign out; the salesperson signs in.
+    page.locator("header .dropdown-toggle:has(.bi-person-circle)").click()
+    page.get_by_role("button", name=zh("Sign out")).click()
+    expect(page).to_have_url(path_is("/login"))
+    login(page, *SALES)
+    expect(page).to_have_url(path_is("/"))
+    expect(page.locator("main h1")).to_have_text(zh("Workbench"))
+    expect(page.locator("a[href^='/admin/']")).to_have_count(0)
+    response = page.goto("/admin/users")
+    assert response is not None and response.status == 403
+    expect(page.locator("h1")).to_have_text(zh("Not allowed"))
+    assert page.problems == []
