@@ -126,8 +126,20 @@ def kehu_periodic_jobs() -> list[PeriodicJob]:
 
 @hookimpl
 def kehu_demo_data(ctx: Ctx) -> None:
+    """A small sales organisation, so scopes can be tried at once: a manager who sees the whole
+    sales department and two salespeople who see their own records (password kehu-demo-1)."""
     from core.models import User
+    from core.org.services import create_department, root_department
     from core.users.services import create_user
 
-    if ctx.dbsession.scalar(select(User.id).where(User.username == "sales")) is None:
-        create_user(ctx, "sales", "kehu-demo-1", display_name="张三", post="销售代表")
+    if ctx.dbsession.scalar(select(User.id).where(User.username == "sales")) is not None:
+        return
+    company = root_department(ctx)
+    sales = create_department(ctx, "销售部", company.id)
+    east = create_department(ctx, "华东大区", sales.id)
+    south = create_department(ctx, "华南大区", sales.id)
+    manager = create_user(ctx, "manager", "kehu-demo-1", display_name="王经理", post="销售总监",
+                          roles=["sales_manager"], department_id=sales.id)
+    sales.manager_id = manager.id
+    create_user(ctx, "sales", "kehu-demo-1", display_name="张三", post="销售代表", department_id=east.id)
+    create_user(ctx, "sales2", "kehu-demo-1", display_name="李四", post="销售代表", department_id=south.id)
