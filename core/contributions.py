@@ -106,3 +106,15 @@ class Permission:
     name: str
     title: str | TranslationString
     default_roles: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class JobHandler:
+    """Code the worker runs for jobs named ``name``: ``func(ctx, payload)`` in its own
+    transaction, with ``ctx`` acting as the system. Raising retries the job with backoff, up to
+    ``max_attempts``; then it is dead (kept for an administrator to retry)."""
+
+    name: str
+    func: Callable[..., Any]
+    timeout_seconds: int = 300
+    max_attempts: int = 5

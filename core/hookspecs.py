@@ -11,6 +11,7 @@ from typing import Any
 
 from core.contributions import (
     DashboardWidget,
+    JobHandler,
     MenuItem,
     PeriodicJob,
     Permission,
@@ -98,6 +99,17 @@ def kehu_periodic_jobs() -> list[PeriodicJob]:
         def kehu_periodic_jobs():
             return [PeriodicJob(name="customers.pool.auto_return", cron="0 2 * * *",
                                 func=auto_return_to_pool)]
+    """
+
+
+@hookspec
+def kehu_job_handlers() -> list[JobHandler]:
+    """Called when a worker starts; return the handlers of the jobs this addon enqueues with
+    ``core.jobs.queue.enqueue(ctx, name, payload)``. Example::
+
+        @hookimpl
+        def kehu_job_handlers():
+            return [JobHandler(name="customers.import", func=run_customer_import, timeout_seconds=1800)]
     """
 
 

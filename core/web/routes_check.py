@@ -8,7 +8,7 @@ from pyramid.config import Configurator
 from pyramid.exceptions import ConfigurationError
 
 from core.addons.runtime import AddonRuntime
-from core.jobs import collect_periodic_jobs
+from core.jobs.periodic import collect_periodic_jobs
 from core.permissions import collect_permissions
 from core.web.addons import route_owner
 from core.web.menus import collect_menu_items

@@ -2,7 +2,7 @@
 
 import pytest
 
-from core.jobs import InvalidPeriodicJob, collect_periodic_jobs, validate_cron
+from core.jobs.periodic import InvalidPeriodicJob, collect_periodic_jobs, validate_cron
 from core.permissions import collect_permissions
 
 FIXTURES = "tests.fixtures.addons."

@@ -1,0 +1,1 @@
+"""Background jobs: the queue, the worker, periodic jobs (ARCHITECTURE §7)."""
