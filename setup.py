@@ -44,6 +44,7 @@ setup(
         "Jinja2>=3.1,<4",
         "pluggy>=1.5,<2",
         "psycopg[binary]>=3.2,<4",
+        "pydantic>=2.7,<3",  # the JSON API: request validation and the OpenAPI document, from one declaration
         "pyotp>=2.9,<3",  # TOTP second factor
         "pyramid>=2.0.2,<3",
         "pyramid_jinja2>=2.10,<3",
@@ -57,10 +58,12 @@ setup(
     ],
     extras_require={
         "test": [
+            "aiosmtpd>=1.4,<2",  # a real SMTP server on loopback for the mail tests
             "playwright>=1.45,<2",
             "pytest>=8,<10",
             "pytest-xdist>=3.5,<4",
             "ruff>=0.6,<1",
+            "schemathesis>=3.30,<5",  # fuzzes the JSON API from its OpenAPI document
             "WebTest>=3.0,<4",
             "wheel>=0.42",  # lets the scaffold test build a partner addon offline
         ],

@@ -118,3 +118,14 @@ class JobHandler:
     func: Callable[..., Any]
     timeout_seconds: int = 300
     max_attempts: int = 5
+
+
+@dataclasses.dataclass(frozen=True)
+class NotificationKind:
+    """A kind of notification an addon sends (``customers.assigned``); ``key`` is dotted and
+    unique across addons. Each user chooses per kind the channels they want (``app``: the bell
+    and the notifications page; ``email``); ``default_channels`` holds until they do."""
+
+    key: str
+    title: str | TranslationString
+    default_channels: tuple[str, ...] = ("app",)

@@ -8,7 +8,9 @@ from sqlalchemy import or_, select
 from core.context import Ctx
 from core.contributions import (
     DashboardWidget,
+    JobHandler,
     MenuItem,
+    NotificationKind,
     PeriodicJob,
     Permission,
     RecordChange,
@@ -36,6 +38,8 @@ def kehu_permissions() -> list[Permission]:
         Permission("core.role:write", _("Edit roles and their permissions"), default_roles=("admin",)),
         Permission("core.audit:read", _("Read the audit log"), default_roles=("admin", "auditor")),
         Permission("core.audit:export", _("Export the audit log"), default_roles=("admin", "auditor")),
+        Permission("core.job:read", _("See background jobs"), default_roles=("admin", "auditor")),
+        Permission("core.job:write", _("Retry and cancel background jobs"), default_roles=("admin",)),
     ]
 
 
@@ -80,6 +84,8 @@ def kehu_menus() -> list[MenuItem]:
                  parent="core.settings", permission="core.role:read"),
         MenuItem(id="core.audit", title=_("Audit log"), route="core.audit", icon="journal-text", order=50,
                  parent="core.settings", permission="core.audit:read"),
+        MenuItem(id="core.jobs", title=_("Background jobs"), route="core.jobs", icon="gear-wide-connected", order=60,
+                 parent="core.settings", permission="core.job:read"),
         MenuItem(id="core.profile", title=_("My preferences"), route="core.profile", icon="person-gear",
                  order=90, parent="core.settings"),
     ]
@@ -122,6 +128,21 @@ def kehu_periodic_jobs() -> list[PeriodicJob]:
     from core.users.services import purge_expired_sessions
 
     return [PeriodicJob(name="core.purge_expired_sessions", cron="17 3 * * *", func=purge_expired_sessions)]
+
+
+@hookimpl
+def kehu_job_handlers() -> list[JobHandler]:
+    from core.notifications.mail import EMAIL_JOB, send_notification_email
+
+    # A mail server may be away for a while: more tries than the default before a mail is dead.
+    return [JobHandler(name=EMAIL_JOB, func=send_notification_email, timeout_seconds=120, max_attempts=8)]
+
+
+@hookimpl
+def kehu_notification_kinds() -> list[NotificationKind]:
+    from core.notifications.kinds import CORE_KINDS
+
+    return list(CORE_KINDS)
 
 
 @hookimpl

@@ -13,6 +13,7 @@ from core.contributions import (
     DashboardWidget,
     JobHandler,
     MenuItem,
+    NotificationKind,
     PeriodicJob,
     Permission,
     RecordChange,
@@ -88,6 +89,21 @@ def kehu_search_providers() -> list[SearchProvider]:
         def kehu_search_providers():
             return [SearchProvider(id="customers", title=_("Customers"), search=search_customers,
                                    permission="customers.customer:read")]
+    """
+
+
+@hookspec
+def kehu_notification_kinds() -> list[NotificationKind]:
+    """Called when ``core.notifications.services.notify`` sends and when a user opens their
+    notification settings; return the kinds of notification this addon sends.
+
+    A ``key`` declared twice is an error. Send one with ``notify(ctx, users, key, record,
+    message)``. Example::
+
+        @hookimpl
+        def kehu_notification_kinds():
+            return [NotificationKind(key="customers.assigned", title=_("A customer is assigned to me"),
+                                     default_channels=("app", "email"))]
     """
 
 

@@ -19,6 +19,12 @@ ENVIRONMENT = {
     "KEHU_DATABASE_URL": "kehu.database_url",
     "KEHU_SECRET": "kehu.secret",
     "KEHU_COOKIE_SECURE": "kehu.cookie_secure",
+    "KEHU_SMTP_HOST": "kehu.smtp_host",  # outgoing mail (core.notifications.mail); no host: no mail
+    "KEHU_SMTP_PORT": "kehu.smtp_port",
+    "KEHU_SMTP_SECURITY": "kehu.smtp_security",
+    "KEHU_SMTP_USER": "kehu.smtp_user",
+    "KEHU_SMTP_PASSWORD": "kehu.smtp_password",
+    "KEHU_SMTP_FROM": "kehu.smtp_from",
 }
 SESSION_MAX_AGE = 7 * 24 * 3600  # absolute: a session ends a week after sign-in, however active
 
@@ -45,7 +51,14 @@ def load_settings(
         "kehu.pool_size": 5,
         "kehu.session_idle_minutes": 120,
         "kehu.trusted_proxies": "127.0.0.1 ::1",
+        "kehu.timezone": "Asia/Shanghai",  # the installation's clock for cron schedules
         "kehu.require_admin_totp": "false",
+        "kehu.smtp_host": "",
+        "kehu.smtp_port": "",  # empty: 465 with ssl, 587 with starttls, 25 with none
+        "kehu.smtp_security": "starttls",  # none | starttls | ssl
+        "kehu.smtp_user": "",
+        "kehu.smtp_password": "",
+        "kehu.smtp_from": "",
     }
     merged.update(settings or {})
     for env_name, key in ENVIRONMENT.items():

@@ -8,7 +8,7 @@ saves full-page PNGs at a phone width (390 px) and a desktop width (1280 px)::
     python scripts/screenshots.py out/ --locale en
 
 Files are named ``<width>-<page>.png``: login, login-error, home, menu (the phone's open
-off-canvas menu), apps, preferences, search, 404.
+off-canvas menu), apps, preferences, notifications, notification-settings, search, 404.
 """
 
 from __future__ import annotations
@@ -94,6 +94,8 @@ def take_all(base_url: str, out: Path, locale: str, chromium: str) -> None:
                 page.wait_for_timeout(400)  # the slide-in transition
                 shoot(page, out, "menu", full_page=False)
             for name, path in (("apps", "/apps"), ("preferences", "/preferences"),
+                               ("notifications", "/notifications"),
+                               ("notification-settings", "/preferences/notifications"),
                                ("search", "/search?q=adm"), ("404", "/no/such/page")):
                 page.goto(path)
                 shoot(page, out, name)

@@ -1,4 +1,4 @@
-"""Vendor front-end assets (Bootstrap, Bootstrap Icons, htmx, ECharts) into the repo.
+"""Vendor front-end assets (Bootstrap, Bootstrap Icons, htmx, ECharts, Redoc) into the repo.
 
 Kehu must work on intranets with no Internet access, so pages never load anything from
 a CDN: the few third-party files the UI needs are copied from their npm tarballs into
@@ -90,6 +90,18 @@ PACKAGES: tuple[Package, ...] = (
             "LICENSE": "LICENSE",
             "NOTICE": "NOTICE",
             "licenses/LICENSE-d3": "licenses/LICENSE-d3",
+        },
+    ),
+    Package(
+        name="redoc",
+        npm="redoc",
+        version="2.5.4",
+        # The API explorer at /api/docs. The standalone bundle carries React and its other
+        # dependencies; their licence notices are in the .LICENSE.txt beside it.
+        files={
+            "bundles/redoc.standalone.js": "redoc.standalone.js",
+            "bundles/redoc.standalone.js.LICENSE.txt": "redoc.standalone.js.LICENSE.txt",
+            "LICENSE": "LICENSE",
         },
     ),
 )

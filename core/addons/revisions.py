@@ -22,6 +22,9 @@ TEMPLATE = CORE_MIGRATIONS / "script.py.mako"
 def write_revision(env: Any, addon: str, message: str, *, autogenerate: bool) -> Path:
     if addon == "core":
         path, package = CORE_MIGRATIONS, "core"
+        # Core tables outside core/models.py, so autogenerate never proposes dropping them.
+        for module in ("core.jobs.models", "core.notifications.models", "core.api.models"):
+            importlib.import_module(module)
     else:
         spec = env.catalog.get(addon)
         path, package = spec.path / "migrations", spec.package

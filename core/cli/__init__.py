@@ -60,14 +60,17 @@ def main(ctx: click.Context, config_uri: str | None, database_url: str | None) -
 
 
 def _register() -> None:
-    from core.cli import addons, database, demo, serve, users
+    from core.cli import addons, database, demo, serve, tokens, users, worker
 
     main.add_command(database.init)
     main.add_command(demo.demo)
     main.add_command(serve.serve)
     main.add_command(addons.addons)
     main.add_command(users.user)
+    main.add_command(tokens.token)
     main.add_command(database.db)
+    main.add_command(worker.worker)
+    main.add_command(worker.jobs)
 
 
 _register()

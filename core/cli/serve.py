@@ -1,4 +1,5 @@
-"""``kehu serve``: gunicorn with config/gunicorn.conf.py; on SQLite a single worker process."""
+"""``kehu serve``: gunicorn with config/gunicorn.conf.py; on SQLite a single worker process,
+which also runs the background jobs in a thread (PostgreSQL installs run ``kehu worker``)."""
 
 from __future__ import annotations
 
@@ -51,11 +52,35 @@ def run_gunicorn(env: CliEnvironment, *, bind: str | None = None, workers: int |
                 self.cfg.set("workers", 1)
                 self.cfg.set("worker_class", "gthread")
                 self.cfg.set("threads", max(4, self.cfg.threads))
+                _run_jobs_in_worker_process(self.cfg)
 
         def load(self) -> Any:
             return make_app(settings)
 
     KehuApplication().run()
+
+
+def _run_jobs_in_worker_process(cfg: Any) -> None:
+    """Start one job worker thread in gunicorn's (single) worker process once the app is loaded
+    there, and stop it when that process exits; hooks set in the config file still run first."""
+    from core.jobs.worker import start_in_process_worker
+
+    config_post_worker_init, config_worker_exit = cfg.post_worker_init, cfg.worker_exit
+    running: list[Any] = []
+
+    def post_worker_init(worker: Any) -> None:
+        config_post_worker_init(worker)
+        registry = worker.wsgi.registry
+        running.append(start_in_process_worker(registry.settings, bind=registry["kehu.session_factory"],
+                                               addons=registry["kehu.addons"]))
+
+    def worker_exit(server: Any, worker: Any) -> None:
+        config_worker_exit(server, worker)
+        for handle in running:
+            handle.stop()
+
+    cfg.set("post_worker_init", post_worker_init)
+    cfg.set("worker_exit", worker_exit)
 
 
 @click.command()

@@ -247,10 +247,12 @@ def start_login_session(ctx: Ctx, user: User, *, max_age: int, user_agent: str =
     return token
 
 
-def user_for_token(ctx: Ctx, token: str, *, idle_timeout: dt.timedelta | None = None) -> User | None:
+def user_for_token(ctx: Ctx, token: str, *, idle_timeout: dt.timedelta | None = None,
+                   touch: bool = True) -> User | None:
     """The active user of a live session, or None (expired, idle too long, ended, disabled).
 
-    ``last_seen_at`` is written at most once a minute, so reading pages costs no write."""
+    ``last_seen_at`` is written at most once a minute, so reading pages costs no write; a
+    background poll passes ``touch=False`` so an open tab alone never keeps a session alive."""
     row = ctx.dbsession.execute(
         select(User, LoginSession)
         .join(LoginSession, LoginSession.user_id == User.id)
@@ -263,7 +265,7 @@ def user_for_token(ctx: Ctx, token: str, *, idle_timeout: dt.timedelta | None = 
     if idle_timeout is not None and ctx.now - seen > idle_timeout:
         ctx.dbsession.delete(login_session)
         return None
-    if ctx.now - seen > SEEN_RESOLUTION:
+    if touch and ctx.now - seen > SEEN_RESOLUTION:
         login_session.last_seen_at = ctx.now
     return user
 

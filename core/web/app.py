@@ -39,6 +39,7 @@ def make_app(
         config.include("core.web.rendering")      # Jinja2, filters, static files, vendored assets
         config.include("core.web.addons")         # installed-state per request, route gating, hooks
         config.include("core.web.views")          # login, workbench, apps, search, preferences, errors
+        config.include("core.api")  # /api/v1: resources, OpenAPI, /api/docs
         for spec in runtime.order:                 # every loadable addon, dependencies first
             if spec.translation_dir:
                 config.add_translation_dirs(str(spec.translation_dir))

@@ -14,6 +14,9 @@ from core.db import make_engine
 def includeme(config: Configurator) -> None:
     settings = config.get_settings()
     settings["tm.manager_hook"] = "pyramid_tm.explicit_manager"
+    # pyramid_tm would look the user up before routing to label the transaction: we audit
+    # ourselves, and the user lookup must know the route (see core.web.security).
+    settings["tm.annotate_user"] = False
     config.include("pyramid_tm")
     engine = config.registry.get("kehu.engine") or make_engine(
         settings["kehu.database_url"], pool_size=settings["kehu.pool_size"]

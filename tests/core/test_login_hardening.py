@@ -417,3 +417,24 @@ def test_concurrent_failures_are_all_counted(system, db_backend):
         assert held.failures == 3
     with system() as ctx:
         assert ctx.dbsession.get(LoginThrottle, "user:admin").failures == 3
+
+
+def test_the_bell_poll_does_not_keep_an_idle_session_alive(make_kehu_app, catalog_of):
+    import datetime as dt
+
+    from sqlalchemy import update
+
+    from core.models import LoginSession
+
+    app = make_kehu_app(catalog=catalog_of())
+    app.login()
+    factory = app.router.registry["kehu.session_factory"]
+    long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=30)
+    with factory() as session, session.begin():
+        session.execute(update(LoginSession).values(last_seen_at=long_ago))
+    app.get("/notifications/bell")
+    with factory() as session:
+        assert session.scalar(select(LoginSession.last_seen_at)) == long_ago  # not touched by the poll
+    app.get("/")
+    with factory() as session:
+        assert session.scalar(select(LoginSession.last_seen_at)) > long_ago  # a page view is activity

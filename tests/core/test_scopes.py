@@ -68,7 +68,10 @@ def test_out_of_scope_is_404_in_pages_and_api(app_with_notes):
     app.login("zhangsan", "Spring-Tea-77")
     assert app.get(f"/notes/{ids['mine']}").status_int == 200
     app.get(f"/notes/{ids['theirs']}", status=404)
-    app.get(f"/api/v1/notes/{ids['theirs']}", status=404)
+    outside = app.get(f"/api/v1/notes/{ids['theirs']}", status=404)  # the notes resource of the JSON API
+    assert outside.content_type == "application/problem+json"
+    assert app.get("/api/v1/notes/999999", status=404).json["detail"] == outside.json["detail"]
+    assert [note["id"] for note in app.get("/api/v1/notes").json["items"]] == [ids["mine"]]
     app.get("/notes/999999", status=404)  # the same answer as for a record that does not exist
     page = app.get("/notes")
     assert "张三的客户" in page.text
@@ -85,6 +88,8 @@ def test_masking_in_page_api_and_export(app_with_notes):
     api = app.get(f"/api/v1/notes/{ids['mine']}").json
     assert api["mobile"] == "138****5678"
     assert api["email"] == "z***@example.com"
+    listed = app.get("/api/v1/notes").json["items"]
+    assert [(note["mobile"], note["email"]) for note in listed] == [("138****5678", "z***@example.com")]
     app.get("/notes/export.csv", status=403)  # salespeople may not export
 
 

@@ -10,8 +10,11 @@ def includeme(config: Configurator) -> None:
     config.include(".preferences")  # /preferences, /language
     config.include(".search")       # /search
     config.include(".account_security")  # /preferences/security: password, TOTP, sessions; /login/totp
+    config.include(".api_tokens")  # /preferences/tokens
     config.include(".admin_departments")  # /admin/departments
     config.include(".admin_users")  # /admin/users
     config.include(".admin_roles")  # /admin/roles: permission matrix and scopes
     config.include(".audit")        # /admin/audit
+    config.include(".admin_jobs")  # /admin/jobs
+    config.include(".notifications")  # /notifications, the bell
     config.include(".errors")       # 400 / 403 / 404 / 500 pages

@@ -252,8 +252,8 @@ def require_admin_totp(event: ContextFound) -> None:
     if not request.registry.settings["kehu.require_admin_totp"]:
         return
     route = request.matched_route
-    if route is None or route.name.startswith("__") or route.name in ENROLMENT_ROUTES:
-        return
+    if route is None or route.name.startswith(("__", "api.")) or route.name in ENROLMENT_ROUTES:
+        return  # static files need no check; the API answers JSON, never an HTML redirect
     user = request.user
     if user is None or user.totp_enabled or not user.is_admin:
         return
