@@ -180,3 +180,10 @@ def test_an_uninitialised_database_gets_a_clear_page(database_url):
 
 def test_search_treats_wildcards_literally(app):
     assert "admin" not in app.get("/search", {"q": "%"}).text.split("<main", 1)[1]
+
+
+def test_user_menu_links_to_security_and_api_tokens(app):
+    page = app.get("/")
+    assert 'href="/preferences/security"' in page.text
+    assert 'href="/preferences/tokens"' in page.text
+    assert app.get("/preferences/tokens").status_int == 200
