@@ -4,7 +4,6 @@ address answers "not allowed". Chinese is the default language (browser locale z
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,6 +11,7 @@ import pytest
 
 from core.i18n import _, translate
 from core.testing.plugin import ADMIN
+from tests.browser.steps import login, path_is
 
 pytestmark = pytest.mark.browser
 
@@ -37,17 +37,6 @@ def page(browser: Any, live_server: Any) -> Iterator[Any]:
     page.problems = problems
     yield page
     context.close()
-
-
-def login(page: Any, username: str, password: str) -> None:
-    page.goto("/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.locator("form[action^='/login'] button[type=submit]").click()
-
-
-def path_is(path: str) -> re.Pattern[str]:
-    return re.compile(rf"^https?://[^/]+{re.escape(path)}(\?.*)?$")
 
 
 def test_admin_creates_a_department_and_a_salesperson_who_sees_no_admin_menu(page: Any) -> None:

@@ -12,6 +12,7 @@ import pytest
 
 from core.i18n import _, translate
 from core.testing.plugin import ADMIN
+from tests.browser.steps import login, path_is
 
 pytestmark = pytest.mark.browser
 
@@ -44,17 +45,6 @@ def page(browser: Any, live_server: Any) -> Iterator[Any]:
     page.problems = problems
     yield page
     context.close()
-
-
-def login(page: Any, username: str, password: str) -> None:
-    page.goto("/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.locator("form[action^='/login'] button[type=submit]").click()
-
-
-def path_is(path: str) -> re.Pattern[str]:
-    return re.compile(rf"^https?://[^/]+{re.escape(path)}(\?.*)?$")
 
 
 def test_login_menu_offcanvas_and_sign_out(page: Any) -> None:
