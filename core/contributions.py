@@ -70,6 +70,9 @@ class RecordChange:
 
 @dataclasses.dataclass(frozen=True)
 class SearchHit:
+    """One result of global search: plain text (the page escapes it), already masked for the
+    reader; ``kind`` is an optional label shown beside the title."""
+
     title: str
     url: str
     kind: str | TranslationString
@@ -79,13 +82,16 @@ class SearchHit:
 @dataclasses.dataclass(frozen=True)
 class SearchProvider:
     """Global search: ``search(request, query, limit)`` returns at most ``limit`` hits the
-    caller may see (the provider applies permissions and record scopes)."""
+    caller may see (the provider applies permissions and record scopes —
+    ``core.search.model_search_provider`` declares one that does). The page skips a provider
+    whose ``permission`` the user lacks, and links ``more_url(request, query)`` as "see all"."""
 
     id: str
     title: str | TranslationString
     search: Callable[[Any, str, int], list[SearchHit]]
     order: int = 100
     permission: str | None = None
+    more_url: Callable[[Any, str], str | None] | None = None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -109,7 +109,8 @@ def _welcome_context(request: object) -> dict:
 @hookimpl
 def kehu_search_providers() -> list[SearchProvider]:
     return [SearchProvider(id="core.users", title=_("Users"), search=_search_users, order=900,
-                           permission="core.user:read")]
+                           permission="core.user:read",
+                           more_url=lambda request, q: request.route_path("core.users", _query={"q": q}))]
 
 
 def _search_users(request: object, query: str, limit: int) -> list[SearchHit]:
@@ -120,22 +121,31 @@ def _search_users(request: object, query: str, limit: int) -> list[SearchHit]:
                                User.display_name.icontains(query, autoescape=True)))
         .order_by(User.username).limit(limit)
     )
-    return [SearchHit(title=user.label, url="", kind=_("User"), detail=user.username) for user in users]
+    editable = request.has_permission("core.user:write")  # type: ignore[attr-defined]
+    return [SearchHit(title=user.label, kind=_("User"), detail=user.username,
+                      url=request.route_path("core.users.edit", id=user.id) if editable else "")  # type: ignore[attr-defined]
+            for user in users]
 
 
 @hookimpl
 def kehu_periodic_jobs() -> list[PeriodicJob]:
+    from core.files import purge_expired_files
     from core.users.services import purge_expired_sessions
 
-    return [PeriodicJob(name="core.purge_expired_sessions", cron="17 3 * * *", func=purge_expired_sessions)]
+    return [PeriodicJob(name="core.purge_expired_sessions", cron="17 3 * * *", func=purge_expired_sessions),
+            PeriodicJob(name="core.purge_expired_files", cron="37 3 * * *", func=purge_expired_files)]
 
 
 @hookimpl
 def kehu_job_handlers() -> list[JobHandler]:
+    from core.imports.jobs import IMPORT_BATCH_JOB, run_import_batch
+    from core.lists.export import EXPORT_CHUNK_JOB, run_export_chunk
     from core.notifications.mail import EMAIL_JOB, send_notification_email
 
     # A mail server may be away for a while: more tries than the default before a mail is dead.
-    return [JobHandler(name=EMAIL_JOB, func=send_notification_email, timeout_seconds=120, max_attempts=8)]
+    return [JobHandler(name=EMAIL_JOB, func=send_notification_email, timeout_seconds=120, max_attempts=8),
+            JobHandler(name=EXPORT_CHUNK_JOB, func=run_export_chunk, timeout_seconds=300, max_attempts=3),
+            JobHandler(name=IMPORT_BATCH_JOB, func=run_import_batch, timeout_seconds=300, max_attempts=3)]
 
 
 @hookimpl

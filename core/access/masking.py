@@ -8,6 +8,7 @@ record without revealing it.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -70,8 +71,14 @@ def mask(kind: str | bool, value: Any) -> Any:
 
 
 def sensitive_columns(model_or_table: Any) -> dict[str, str | bool]:
-    """``{column name: kind}`` of the columns marked sensitive."""
+    """``{column name: kind}`` of the columns marked sensitive (read once per table: lists and
+    exports ask for every cell)."""
     table: Table = model_or_table if isinstance(model_or_table, Table) else sa_inspect(model_or_table).local_table
+    return _sensitive_columns(table)
+
+
+@functools.lru_cache(maxsize=1024)
+def _sensitive_columns(table: Table) -> dict[str, str | bool]:
     return {column.name: column.info["sensitive"] for column in table.columns if _is_sensitive(column)}
 
 

@@ -17,13 +17,16 @@ from core.addons.migrations import CORE_MIGRATIONS, version_table
 from core.db import Base
 
 TEMPLATE = CORE_MIGRATIONS / "script.py.mako"
+#: Core tables outside core/models.py.
+CORE_MODEL_MODULES = ("core.jobs.models", "core.notifications.models", "core.api.models", "core.files",
+                      "core.lists.models", "core.lists.export_models", "core.imports.models")
 
 
 def write_revision(env: Any, addon: str, message: str, *, autogenerate: bool) -> Path:
     if addon == "core":
         path, package = CORE_MIGRATIONS, "core"
-        # Core tables outside core/models.py, so autogenerate never proposes dropping them.
-        for module in ("core.jobs.models", "core.notifications.models", "core.api.models"):
+        # Import every core table, so autogenerate never proposes dropping one.
+        for module in CORE_MODEL_MODULES:
             importlib.import_module(module)
     else:
         spec = env.catalog.get(addon)

@@ -14,6 +14,7 @@ import binascii
 import datetime as dt
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from pyramid.request import Request
@@ -112,8 +113,9 @@ def encode_cursor(sort: str, value: Any, last_id: int) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def decode_cursor(resource: ApiResource, sort: str, cursor: str) -> tuple[Any, int]:
-    """The sort key and id a cursor carries; BadCursor if it is not one this list made."""
+def decode_cursor(column_of: Callable[[str], Column], sort: str, cursor: str) -> tuple[Any, int]:
+    """The sort key and id a cursor carries; BadCursor if it is not one this list made.
+    ``column_of(field)`` is the sort field's column (API resources and list pages both have one)."""
     if len(cursor) > MAX_CURSOR_LENGTH:
         raise BadCursor()
     try:
@@ -127,7 +129,7 @@ def decode_cursor(resource: ApiResource, sort: str, cursor: str) -> tuple[Any, i
     if type(last_id) is not int or not 0 <= last_id <= MAX_ID:
         raise BadCursor()
     field = sort.lstrip("-")
-    column = resource.column(field)
+    column = column_of(field)
     kind = column_type(column)
     value = data["v"]
     try:

@@ -66,7 +66,7 @@ class ResourceViews:
             query = query.where(self._search(ctx, params["q"]))
         key_column, id_column = getattr(model, field), model.id  # type: ignore[attr-defined]
         if "cursor" in params:
-            value, last_id = decode_cursor(resource, sort, params["cursor"])
+            value, last_id = decode_cursor(resource.column, sort, params["cursor"])
             if field == "id":
                 query = query.where(id_column < last_id if descending else id_column > last_id)
             elif descending:

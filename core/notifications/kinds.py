@@ -24,6 +24,8 @@ CHANNELS = {APP: _("In the app"), EMAIL: _("Email")}
 CORE_KINDS = (
     NotificationKind("core.system", _("Messages from the system"), default_channels=(APP, EMAIL)),
     NotificationKind("core.job_failed", _("A background job failed"), default_channels=(APP,)),
+    NotificationKind("core.export_ready", _("An export is ready to download"), default_channels=(APP,)),
+    NotificationKind("core.import_finished", _("An import has finished"), default_channels=(APP,)),
 )
 
 

@@ -44,7 +44,7 @@ def addon_values(name: str, *, title: str | None = None) -> dict[str, str]:
     """The names a new addon ``name`` is known by, as the templates use them.
 
     For ``visits``: distribution ``kehu-visits``, package ``kehu_visits``, model ``VisitsRecord``
-    on table ``visits_record``, permission ``visits.record:read``.
+    on table ``visits_record`` (access key ``visits.record``), permission ``visits.record:read``.
     """
     if not ADDON_NAME.match(name) or name in RESERVED_NAMES:
         raise InvalidAddonName(name=name, reserved=" / ".join(RESERVED_NAMES))
@@ -55,10 +55,15 @@ def addon_values(name: str, *, title: str | None = None) -> dict[str, str]:
         # A double-quoted literal valid in Python and in TOML alike (quotes, backslashes, 中文).
         "title_literal": json.dumps(title, ensure_ascii=False),
         "read_title_literal": json.dumps(f"Read {title}", ensure_ascii=False),
+        "create_title_literal": json.dumps(f"Create {title}", ensure_ascii=False),
+        "write_title_literal": json.dumps(f"Edit {title}", ensure_ascii=False),
+        "delete_title_literal": json.dumps(f"Delete {title}", ensure_ascii=False),
+        "export_title_literal": json.dumps(f"Export {title}", ensure_ascii=False),
         "distribution": "kehu-" + name.replace("_", "-"),
         "package": f"kehu_{name}",
         "model_class": "".join(part.capitalize() for part in name.split("_") if part) + "Record",
         "table": f"{name}_record",
+        "access_key": f"{name}.record",
         "permission": f"{name}.record:read",
     }
 

@@ -40,6 +40,8 @@ def make_app(
         config.include("core.web.addons")         # installed-state per request, route gating, hooks
         config.include("core.web.views")          # login, workbench, apps, search, preferences, errors
         config.include("core.api")  # /api/v1: resources, OpenAPI, /api/docs
+        config.include("core.imports")  # config.add_import; /imports: upload, mapping, preview, progress, report
+        config.include("core.lists.views")  # config.add_list_page: list pages by declaration
         for spec in runtime.order:                 # every loadable addon, dependencies first
             if spec.translation_dir:
                 config.add_translation_dirs(str(spec.translation_dir))

@@ -4,13 +4,17 @@ built-in messages, ours for the rest)."""
 from __future__ import annotations
 
 import zoneinfo
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from pyramid.request import Request
 from wtforms import Form, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
+from core.exceptions import KehuError
 from core.i18n import LOCALES, _
+
+T = TypeVar("T")
 
 
 class KehuForm(Form):
@@ -20,6 +24,41 @@ class KehuForm(Form):
     def for_request(cls, request: Request, **kwargs: Any) -> KehuForm:
         formdata = request.POST if request.method == "POST" else None
         return cls(formdata, meta={"locales": [request.locale_name, "en"]}, **kwargs)
+
+
+def show_error(request: Request, form: KehuForm, exc: KehuError, fields: Mapping[type[KehuError], str]) -> None:
+    """Put a service's refusal beside the field it concerns (``fields``), else on top of the page."""
+    field = fields.get(type(exc))
+    if field is not None and field in form:
+        form[field].errors.append(exc.translation_string)
+    else:
+        request.session.flash(request.localizer.translate(exc.translation_string), "danger")
+
+
+def flash_done(request: Request, message: Any) -> None:
+    request.session.flash(request.localizer.translate(message), "success")
+
+
+def blank_form(form_class: type[KehuForm], request: Request, **data: Any) -> Any:
+    """A form that shows ``data`` and ignores the request's POST (which belongs to another form)."""
+    return form_class(None, meta={"locales": [request.locale_name, "en"]}, **data)
+
+
+def save_form(request: Request, form: KehuForm, save: Callable[[], T],
+              fields: Mapping[type[KehuError], str] | None = None) -> T | None:
+    """Validate ``form`` and run ``save()`` (the addon's service call) in a savepoint.
+
+    Returns what ``save`` returned, or None when the form is invalid or the service refused:
+    then the errors sit beside their fields (WTForms' own, and a refusal mapped by ``fields``)
+    and nothing of the attempt is written. The caller re-renders the form on None."""
+    if request.method != "POST" or not form.validate():
+        return None
+    try:
+        with request.dbsession.begin_nested():
+            return save()
+    except KehuError as exc:
+        show_error(request, form, exc, fields or {})
+        return None
 
 
 class LoginForm(KehuForm):

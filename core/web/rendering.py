@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from typing import Any
 
 from babel.dates import format_date, format_datetime
 from pyramid.config import Configurator
 from pyramid.events import BeforeRender
+from pyramid.i18n import TranslationString
 from pyramid.request import Request
 
 from core.access.masking import shown
 from core.audit.services import ACTIONS as AUDIT_ACTIONS
-from core.i18n import LOCALES
+from core.i18n import LOCALES, _
 from core.web.menus import menu_for
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
@@ -40,6 +42,21 @@ def _format_date(request: Request, value: dt.date | None) -> str:
     return format_date(value, "yyyy-MM-dd", locale=request.locale_name)
 
 
+def format_cell(request: Request, value: Any) -> str:
+    """A list cell as text: dates in the reader's time zone, yes/no translated, "—" for nothing."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return request.localizer.translate(_("Yes") if value else _("No"))
+    if isinstance(value, dt.datetime):
+        return _format_datetime(request, value)
+    if isinstance(value, dt.date):
+        return _format_date(request, value)
+    if isinstance(value, TranslationString):
+        return request.localizer.translate(value)
+    return str(value)
+
+
 def add_renderer_globals(event: BeforeRender) -> None:
     """What every page's layout needs, computed lazily only when a request is rendering."""
     request: Request | None = event.get("request")
@@ -51,6 +68,7 @@ def add_renderer_globals(event: BeforeRender) -> None:
     event["menu"] = (lambda: menu_for(request)) if request.user is not None else (list)
     event["fmt_datetime"] = lambda value, *a: _format_datetime(request, value, *a)
     event["fmt_date"] = lambda value: _format_date(request, value)
+    event["cell"] = lambda value: format_cell(request, value)
 
 
 def includeme(config: Configurator) -> None:

@@ -37,7 +37,7 @@ from core.users.services import user_for_token
 LOGIN_TOKEN_KEY = "auth.token"  # noqa: S105 (a session key, not a secret)
 SESSION_COOKIE = "kehu_session"
 #: Polled by the page itself (the notification bell), not by the person: no proof of activity.
-BACKGROUND_ROUTES = frozenset({"core.notifications.bell"})
+BACKGROUND_ROUTES = frozenset({"core.notifications.bell", "core.exports.progress", "core.imports.progress"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
 

@@ -53,9 +53,9 @@ def test_periodic_jobs_are_collected_and_validated(app):
 
     relay = HookRelay(registry_runtime.plugin_manager, ["alpha"])
     jobs = collect_periodic_jobs(relay.kehu_periodic_jobs())
-    assert set(jobs) == {"core.purge_expired_sessions", "alpha.nightly"}
+    assert set(jobs) == {"core.purge_expired_sessions", "core.purge_expired_files", "alpha.nightly"}
     only_core = collect_periodic_jobs(HookRelay(registry_runtime.plugin_manager, []).kehu_periodic_jobs())
-    assert set(only_core) == {"core.purge_expired_sessions"}
+    assert set(only_core) == {"core.purge_expired_sessions", "core.purge_expired_files"}
 
 
 @pytest.mark.parametrize("cron", ["0 2 * * *", "*/15 * * * 1-5", "0 8,12,18 1 */2 0"])

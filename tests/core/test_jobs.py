@@ -167,7 +167,7 @@ def test_overrun_and_unknown_jobs_fail(env):
 
 def test_the_worker_runs_due_jobs_and_each_period_of_a_periodic_job_once(env):
     add_jobs(env, "jobsfix.record", [{"key": n} for n in range(3)])
-    assert make_worker(env).run(until_idle=True) == 4  # three, and the core's session purge
+    assert make_worker(env).run(until_idle=True) == 5  # three, and the core's two nightly purges
     assert set(runs(env)) == {"0", "1", "2"}
     with sessions(env)() as session:
         purge = session.scalars(select(Job).where(Job.name == "core.purge_expired_sessions")).one()
@@ -401,7 +401,7 @@ def test_two_worker_processes_run_every_job_exactly_once(env, database_url, tmp_
         states = session.execute(select(Job.state, Job.attempts, func.count()).where(Job.id.in_(ids))
                                  .group_by(Job.state, Job.attempts)).all()
     assert states == [(DONE, 1, 200)]  # every job claimed once, run once, done once
-    assert sum(int(out.split()[-1]) for out, _err in outputs) == 201  # and the core's purge, by one of them
+    assert sum(int(out.split()[-1]) for out, _err in outputs) == 202  # and the core's two purges, each by one
 
 
 def test_a_worker_killed_mid_job_leaves_it_to_another(env, database_url, tmp_path):

@@ -373,18 +373,21 @@ def test_the_settings_page_saves_the_choices(app, system):
     me = admin_id(system)
     page = app.get("/preferences/notifications")
     boxes = {box["value"]: box for box in page.html.select("input[name=on]")}
-    assert set(boxes) == {"core.system:app", "core.system:email", "core.job_failed:app", "core.job_failed:email"}
+    kinds = ("core.system", "core.job_failed", "core.export_ready", "core.import_finished")
+    assert set(boxes) == {f"{kind}:{channel}" for kind in kinds for channel in ("app", "email")}
     assert "checked" in boxes["core.system:app"].attrs and "checked" not in boxes["core.job_failed:email"].attrs
     assert all("disabled" in boxes[key].attrs for key in boxes if key.endswith(":email"))  # no mail server
     form = page.forms["notification-settings"]
-    form.set("on", False, index=0)  # core.job_failed:app off ...
+    index = [field._value for field in form.fields["on"]].index("core.job_failed:app")
+    form.set("on", False, index=index)  # core.job_failed:app off ...
     response = form.submit()
     assert response.status_int == 303
     with system() as ctx:
         chosen = {(p.kind, p.channel): p.enabled for p in ctx.dbsession.scalars(
             select(NotificationPreference).where(NotificationPreference.user_id == me))}
     # ... the app choices are stored; email, which the page could not offer, keeps its defaults.
-    assert chosen == {("core.job_failed", "app"): False, ("core.system", "app"): True}
+    assert chosen == {("core.job_failed", "app"): False, ("core.system", "app"): True,
+                      ("core.export_ready", "app"): True, ("core.import_finished", "app"): True}
     again = app.get("/preferences/notifications")
     assert "checked" not in again.html.find("input", value="core.job_failed:app").attrs
     assert "checked" in again.html.find("input", value="core.system:email").attrs
@@ -405,8 +408,8 @@ def test_the_settings_page_offers_email_with_a_mail_server_and_an_address(make_k
     with cli_env(AddonCatalog([])).ctx() as ctx:
         chosen = {(p.kind, p.channel): p.enabled for p in ctx.dbsession.scalars(
             select(NotificationPreference).where(NotificationPreference.user_id == user_id))}
-    assert chosen == {("core.system", "app"): False, ("core.system", "email"): False,
-                      ("core.job_failed", "app"): False, ("core.job_failed", "email"): True}
+    assert {key: on for key, on in chosen.items() if on} == {("core.job_failed", "email"): True}
+    assert len(chosen) == 8  # every kind and channel, the unticked ones saved as off
 
 
 class _Env:

@@ -26,9 +26,10 @@ EXPECTED_FILES = {
     "kehu_visits/models.py",
     "kehu_visits/services.py",
     "kehu_visits/views.py",
+    "kehu_visits/lists.py",
     "kehu_visits/hooks.py",
     "kehu_visits/migrations/0001_visits_record.py",
-    "kehu_visits/templates/visits/list.jinja2",
+    "kehu_visits/templates/visits/detail.jinja2",
     "kehu_visits/tests/__init__.py",
     "kehu_visits/tests/test_visits.py",
 }
@@ -63,10 +64,12 @@ def test_new_writes_a_complete_addon_package(tmp_path):
     spec = parse_manifest("visits", "kehu_visits", root / "kehu_visits", manifest_raw)
     assert (spec.title, spec.version, spec.depends) == ("Visits", "0.1.0", ())
     assert spec.hooks_module == "kehu_visits.hooks"
-    assert 'config.add_route("visits.list", "/visits")' in files["kehu_visits/__init__.py"]
-    assert "class VisitsRecord(Model):" in files["kehu_visits/models.py"]
+    assert "config.add_list_page(lists.RECORDS)" in files["kehu_visits/__init__.py"]
+    assert 'path="/visits"' in files["kehu_visits/lists.py"]
+    assert "class VisitsRecord(Model, Owned):" in files["kehu_visits/models.py"]
+    assert 'access_key = "visits.record"' in files["kehu_visits/models.py"]
     assert '__tablename__ = "visits_record"' in files["kehu_visits/models.py"]
-    assert '{% extends "core/layout.jinja2" %}' in files["kehu_visits/templates/visits/list.jinja2"]
+    assert '{% extends "core/layout.jinja2" %}' in files["kehu_visits/templates/visits/detail.jinja2"]
 
 
 def test_new_refuses_to_overwrite_and_leaves_the_folder_alone(tmp_path):
@@ -114,7 +117,7 @@ def test_a_title_with_quotes_and_chinese_survives_toml_and_python(tmp_path):
                       if line.startswith("TITLE = "))
     exec(title_line, namespace)  # noqa: S102  (one assignment line we generated)
     assert namespace["TITLE"] == title
-    assert "class CustomerVisitsRecord(Model):" in (package / "models.py").read_text(encoding="utf-8")
+    assert "class CustomerVisitsRecord(Model, Owned):" in (package / "models.py").read_text(encoding="utf-8")
 
 
 def _pip_install_args() -> list[str]:
@@ -141,7 +144,7 @@ def test_a_generated_addon_installs_and_passes_its_own_tests(tmp_path, postgres_
     assert pip.returncode == 0, pip.stdout + pip.stderr
     assert (site / "kehu_visits" / "addon.toml").is_file()
     assert (site / "kehu_visits" / "migrations" / "0001_visits_record.py").is_file()
-    assert (site / "kehu_visits" / "templates" / "visits" / "list.jinja2").is_file()
+    assert (site / "kehu_visits" / "templates" / "visits" / "detail.jinja2").is_file()
     assert importlib.util.find_spec("kehu_visits") is None  # installed beside, not into, this environment
 
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))}

@@ -17,4 +17,6 @@ def includeme(config: Configurator) -> None:
     config.include(".audit")        # /admin/audit
     config.include(".admin_jobs")  # /admin/jobs
     config.include(".notifications")  # /notifications, the bell
+    config.include(".exports")      # /exports/<id>: a background export's progress and download link
+    config.include(".files")        # /files/<id>: download one's own stored file
     config.include(".errors")       # 400 / 403 / 404 / 500 pages

@@ -27,7 +27,7 @@ from core.org.exceptions import (
     DepartmentNameTaken,
     DepartmentNotFound,
 )
-from core.web.forms import KehuForm
+from core.web.forms import KehuForm, blank_form, flash_done, show_error
 
 #: Which form field shows which refusal of the services (others become a message on top).
 ERROR_FIELDS: dict[type[KehuError], str] = {
@@ -85,26 +85,6 @@ def manager_choices(request: Request, current: int | None = None) -> list[tuple]
     return [("", nobody)] + [(user.id, f"{user.label} ({user.username})") for user in users]
 
 
-def show_error(request: Request, form: KehuForm, exc: KehuError,
-               fields: dict[type[KehuError], str] = ERROR_FIELDS) -> None:
-    """Put a service's refusal beside the field it concerns (``fields``), else on top of the page.
-    (The admin pages share this and ``blank_form``; they would sit well on ``KehuForm``.)"""
-    field = fields.get(type(exc))
-    if field is not None and field in form:
-        form[field].errors.append(exc.translation_string)
-    else:
-        request.session.flash(request.localizer.translate(exc.translation_string), "danger")
-
-
-def flash_done(request: Request, message: Any) -> None:
-    request.session.flash(request.localizer.translate(message), "success")
-
-
-def blank_form(form_class: type[KehuForm], request: Request, **data: Any) -> Any:
-    """A form that shows ``data`` and ignores the request's POST (which belongs to another form)."""
-    return form_class(None, meta={"locales": [request.locale_name, "en"]}, **data)
-
-
 def get_department_or_404(request: Request) -> Department:
     try:
         return org.get_department(request.ctx, int(request.matchdict["id"]))
@@ -136,7 +116,7 @@ def department_new(request: Request) -> dict | HTTPSeeOther:
                 department = org.create_department(ctx, form.name.data, form.parent_id.data,
                                                    manager_id=form.manager_id.data)
         except KehuError as exc:
-            show_error(request, form, exc)
+            show_error(request, form, exc, ERROR_FIELDS)
         else:
             flash_done(request, _("Department “${name}” created.", mapping={"name": department.name}))
             return HTTPSeeOther(request.route_path("core.departments"))
@@ -175,7 +155,7 @@ def department_edit(request: Request) -> dict | HTTPSeeOther:
                 org.update_department(request.ctx, department, name=form.name.data,
                                       manager_id=form.manager_id.data, sort=form.sort.data or 0)
         except KehuError as exc:
-            show_error(request, form, exc)
+            show_error(request, form, exc, ERROR_FIELDS)
         else:
             flash_done(request, _("Department “${name}” saved.", mapping={"name": department.name}))
             return HTTPSeeOther(request.route_path("core.departments"))
@@ -193,7 +173,7 @@ def department_move(request: Request) -> dict | HTTPSeeOther:
             with request.dbsession.begin_nested():
                 org.move_department(request.ctx, department, move_form.parent_id.data)
         except KehuError as exc:
-            show_error(request, move_form, exc)
+            show_error(request, move_form, exc, ERROR_FIELDS)
         else:
             flash_done(request, _("Department “${name}” moved.", mapping={"name": department.name}))
             return HTTPSeeOther(request.route_path("core.departments"))

@@ -15,7 +15,7 @@ from core.i18n import _
 from core.jobs.exceptions import JobNotFound
 from core.jobs.models import CANCELLED, DEAD, DONE, QUEUED, RUNNING, STATES
 from core.jobs.queue import PAGE_SIZE, cancel_job, job_counts, list_jobs, retry_job
-from core.web.views.admin_departments import flash_done
+from core.web.forms import flash_done
 
 #: Tab order and the words for each state (``dead`` reads "failed" to administrators).
 STATE_TITLES = {

@@ -34,8 +34,7 @@ from core.exceptions import KehuError
 from core.i18n import _
 from core.models import ADMIN_ROLE, Role, UserRole
 from core.permissions import ACTIONS
-from core.web.forms import KehuForm
-from core.web.views.admin_departments import flash_done, show_error
+from core.web.forms import KehuForm, flash_done, show_error
 
 ERROR_FIELDS: dict[type[KehuError], str] = {
     InvalidRoleKey: "key",

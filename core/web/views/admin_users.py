@@ -21,8 +21,8 @@ from core.models import Department, Role, User
 from core.org.exceptions import DepartmentDisabled, DepartmentNotFound
 from core.users.exceptions import CommonPassword, InvalidUsername, UsernameTaken, WeakPassword
 from core.users.services import check_password_policy, create_user, set_active, set_password, update_user
-from core.web.forms import KehuForm
-from core.web.views.admin_departments import blank_form, department_choices, flash_done, show_error
+from core.web.forms import KehuForm, blank_form, flash_done, show_error
+from core.web.views.admin_departments import department_choices
 from core.web.views.admin_roles import role_label
 
 PAGE_SIZE = 50

@@ -1,4 +1,5 @@
-"""Global search: every installed addon's ``kehu_search_providers`` the user may use."""
+"""Global search: every installed addon's ``kehu_search_providers`` the user may use, grouped
+(the grouping, scope and masking live in ``core.search``)."""
 
 from __future__ import annotations
 
@@ -6,24 +7,13 @@ from pyramid.config import Configurator
 from pyramid.request import Request
 
 from core.i18n import _
-
-MAX_HITS_PER_PROVIDER = 10
-MAX_QUERY_LENGTH = 100
+from core.search import MAX_QUERY_LENGTH, clean_query, search_everything
 
 
 def search(request: Request) -> dict:
-    query = request.params.get("q", "").strip()[:MAX_QUERY_LENGTH]
-    sections = []
-    if query:
-        providers = [p for batch in request.hooks.kehu_search_providers() for p in batch or ()]
-        providers.sort(key=lambda p: (p.order, p.id))
-        for provider in providers:
-            if provider.permission and not request.has_permission(provider.permission):
-                continue
-            hits = provider.search(request, query, MAX_HITS_PER_PROVIDER)
-            if hits:
-                sections.append((provider, hits))
-    return {"query": query, "sections": sections, "page_title": _("Search")}
+    query = clean_query(request.params.get("q", ""))
+    groups = search_everything(request, query)
+    return {"query": query, "groups": groups, "max_length": MAX_QUERY_LENGTH, "page_title": _("Search")}
 
 
 def includeme(config: Configurator) -> None:

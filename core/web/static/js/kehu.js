@@ -10,4 +10,24 @@
       event.preventDefault();
     }
   }, true);
+  // <select data-op-for="level">: the second value of a filter shows only for "between".
+  document.addEventListener("change", function (event) {
+    var field = event.target.getAttribute && event.target.getAttribute("data-op-for");
+    if (!field) {
+      return;
+    }
+    document.querySelectorAll('[data-between-of="' + field + '"]').forEach(function (element) {
+      element.hidden = event.target.value !== "between";
+    });
+  });
+  // <input type="checkbox" data-check-all="ids">: tick or untick every checkbox named "ids".
+  document.addEventListener("change", function (event) {
+    var name = event.target.getAttribute && event.target.getAttribute("data-check-all");
+    if (!name) {
+      return;
+    }
+    document.querySelectorAll('input[type="checkbox"][name="' + name + '"]').forEach(function (box) {
+      box.checked = event.target.checked;
+    });
+  });
 })();
