@@ -6,7 +6,7 @@ import datetime as dt
 import zoneinfo
 from typing import Any
 
-from babel.dates import format_date, format_datetime
+from babel.dates import format_datetime
 from pyramid.config import Configurator
 from pyramid.events import BeforeRender
 from pyramid.i18n import TranslationString
@@ -29,17 +29,35 @@ def user_timezone(request: Request) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(DEFAULT_TIMEZONE)
 
 
+#: The numeric patterns pages use, as strftime: the same text in every locale, and ~100x cheaper
+#: than babel's formatter, which parses the locale on every call (a list page has 1,000s of cells).
+NUMERIC_PATTERNS = {"yyyy-MM-dd HH:mm": "%Y-%m-%d %H:%M", "yyyy-MM-dd HH:mm:ss": "%Y-%m-%d %H:%M:%S",
+                    "yyyy-MM-dd": "%Y-%m-%d", "HH:mm:ss": "%H:%M:%S", "HH:mm": "%H:%M"}
+
+
+def _request_timezone(request: Request) -> zoneinfo.ZoneInfo:
+    """The reader's time zone, looked up once per request."""
+    tz = request.__dict__.get("_kehu_timezone")
+    if tz is None:
+        tz = request.__dict__["_kehu_timezone"] = user_timezone(request)
+    return tz  # type: ignore[no-any-return]
+
+
 def _format_datetime(request: Request, value: dt.datetime | None, format: str = "yyyy-MM-dd HH:mm") -> str:
     """UTC from the database, shown in the reader's time zone (dates as 2026-11-24)."""
     if value is None:
         return ""
-    return format_datetime(value, format, tzinfo=user_timezone(request), locale=request.locale_name)
+    tz = _request_timezone(request)
+    numeric = NUMERIC_PATTERNS.get(format)
+    if numeric is not None:
+        return value.astimezone(tz).strftime(numeric)
+    return format_datetime(value, format, tzinfo=tz, locale=request.locale_name)
 
 
 def _format_date(request: Request, value: dt.date | None) -> str:
     if value is None:
         return ""
-    return format_date(value, "yyyy-MM-dd", locale=request.locale_name)
+    return value.strftime("%Y-%m-%d")
 
 
 def format_cell(request: Request, value: Any) -> str:
