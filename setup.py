@@ -9,7 +9,8 @@ from pathlib import Path
 from setuptools import find_packages, setup
 
 BUNDLED_ADDONS: list[str] = [
-    # "customers = addons.customers",  (each bundled addon: "<name> = <package>")
+    # each bundled addon: "<name> = <package>"
+    "customers = addons.customers",
 ]
 
 setup(
@@ -44,13 +45,16 @@ setup(
         "Jinja2>=3.1,<4",
         "lxml>=5.2,<7",  # openpyxl writes large XLSX exports ~1.8x faster through it
         "openpyxl>=3.1,<4",  # XLSX export and import
+        "phonenumbers>=8.13,<10",  # customers: mobile numbers checked and normalised (region CN)
         "pluggy>=1.5,<2",
         "psycopg[binary]>=3.2,<4",
         "pydantic>=2.7,<3",  # the JSON API: request validation and the OpenAPI document, from one declaration
         "pyotp>=2.9,<3",  # TOTP second factor
+        "pypinyin>=0.51,<1",  # customers: pinyin and initials of a name, so "albb" finds 阿里巴巴
         "pyramid>=2.0.2,<3",
         "pyramid_jinja2>=2.10,<3",
         "pyramid_tm>=2.5,<3",
+        "python-stdnum>=1.20,<3",  # customers: 统一社会信用代码 check digits (stdnum.cn.uscc)
         "segno>=1.6,<2",  # QR code of the TOTP enrolment, as SVG
         "SQLAlchemy>=2.0.30,<2.2",
         "transaction>=4,<6",

@@ -20,29 +20,30 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import create_engine, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
-from sqlalchemy.pool import NullPool  # noqa: E402
-from webtest import TestApp  # noqa: E402
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
+from webtest import TestApp
 
-from core.addons.catalog import ENTRY_POINT_GROUP, AddonCatalog  # noqa: E402
-from core.cli.database import initialise  # noqa: E402
-from core.cli.environment import CliEnvironment  # noqa: E402
-from core.db import make_engine  # noqa: E402
-from core.org.services import create_department, root_department  # noqa: E402
-from core.testing.plugin import TEST_SECRET  # noqa: E402
-from core.testing.postgres import ThrowawayCluster  # noqa: E402
-from core.users.services import create_user  # noqa: E402
-from core.web.app import make_app  # noqa: E402
+from core.addons.catalog import ENTRY_POINT_GROUP, AddonCatalog
+from core.cli.database import initialise
+from core.cli.environment import CliEnvironment
+from core.db import make_engine
+from core.org.services import create_department, root_department
+from core.testing.plugin import ADMIN, TEST_SECRET
+from core.testing.postgres import ThrowawayCluster
+from core.users.services import create_user
+from core.web.app import make_app
 
 MANAGER = ("wangwu", "Winter-Snow-99")
 SALES = ("zhangsan", "Spring-Tea-77")
-WORDS = "上海 北京 深圳 杭州 广州 南京 成都 武汉 华信 科技 网络 软件 贸易 实业 集团 电子".split()
+WORDS = ("上海", "北京", "深圳", "杭州", "广州", "南京", "成都", "武汉",
+         "华信", "科技", "网络", "软件", "贸易", "实业", "集团", "电子")
 
 
 def load(env: CliEnvironment, rows: int, seed: int = 7) -> None:
     """Departments, two users and ``rows`` notes in one INSERT … SELECT-free bulk insert."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 (repeatable data, not secrets)
     with env.ctx() as ctx:
         east = create_department(ctx, "华东大区", root_department(ctx).id).id
         manager = create_user(ctx, *MANAGER, roles=["sales_manager"], department_id=east)
@@ -57,7 +58,8 @@ def load(env: CliEnvironment, rows: int, seed: int = 7) -> None:
             if len(batch) == 5000 or n == rows - 1:
                 connection.execute(text(
                     "INSERT INTO scoped_note (title, mobile, email, level, owner_id, created_at, updated_at) "
-                    "VALUES (:title, :mobile, :email, :level, :owner_id, now() - (random() * interval '400 days'), now())"),
+                    "VALUES (:title, :mobile, :email, :level, :owner_id, "
+                    "now() - (random() * interval '400 days'), now())"),
                     batch)
                 batch = []
         connection.execute(text("ANALYZE"))
@@ -95,8 +97,7 @@ def main() -> None:
         catalog = AddonCatalog.discover([EntryPoint(name="scoped", value="tests.fixtures.addons.scoped",
                                                     group=ENTRY_POINT_GROUP)])
         env = CliEnvironment(database_url=url, catalog=catalog)
-        initialise(env, admin_username="admin", admin_password="Kehu-Test-Pass-42", admin_email=None,
-                   addons=["scoped"])
+        initialise(env, admin_username=ADMIN[0], admin_password=ADMIN[1], admin_email=None, addons=["scoped"])
         started = time.perf_counter()
         load(env, args.rows)
         print(f"loaded {args.rows} notes in {time.perf_counter() - started:.1f} s")
@@ -109,7 +110,8 @@ def main() -> None:
             "first page, 100 rows": "/notes?size=100",
             "sort by title": "/notes?sort=title",
             "level = A": "/notes?filtered=1&op.level=eq&f.level=A",
-            "created between": "/notes?filtered=1&op.created_at=between&f.created_at=2026-01-01&to.created_at=2026-06-30",
+            "created between": "/notes?filtered=1&op.created_at=between&f.created_at=2026-01-01"
+                               "&to.created_at=2026-06-30",
             "search 华信 (substring)": "/notes?q=%E5%8D%8E%E4%BF%A1",
             "search a whole mobile": "/notes?q=13800001234",
             "export CSV (≤ 2,000 rows)": "/notes/export?format=csv&filtered=1&op.title=eq&f.title=x",

@@ -26,7 +26,10 @@ class KehuError(Exception):
         return translate(self.translation_string, locale)
 
 
-def _stringify(value: object) -> str:
+def _stringify(value: object) -> object:
+    """Parameters as text, except translation strings: the localizer translates them too."""
+    if isinstance(value, TranslationString):
+        return value
     if isinstance(value, list | tuple | set | frozenset):
         return ", ".join(str(v) for v in value)
     return str(value)

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import functools
 import os
+from typing import Any
 
 from pyramid.i18n import Localizer, TranslationString, TranslationStringFactory, make_localizer
+from translationstring import Translator
 
 _ = TranslationStringFactory("kehu")
 
@@ -33,13 +35,32 @@ def normalise_locale(value: str | None) -> str:
     return DEFAULT_LOCALE
 
 
+def make_nested_localizer(locale: str, translation_dirs: list[str]) -> Localizer:
+    """Pyramid's localizer, whose translator also translates the translation strings *inside*
+    a mapping: ``_("“${value}” is not a valid ${field}.", mapping={"field": _("Level")})``
+    reads “…”不是有效的客户级别 rather than leaving the field's name in English."""
+    localizer = make_localizer(locale, translation_dirs)
+    base = Translator(localizer.translations)
+
+    def translator(tstring: Any, domain: str | None = None, mapping: dict | None = None,
+                   context: str | None = None) -> str:
+        source = mapping if mapping is not None else getattr(tstring, "mapping", None)
+        if source and any(isinstance(value, TranslationString) for value in source.values()):
+            mapping = {key: translator(value) if isinstance(value, TranslationString) else value
+                       for key, value in source.items()}
+        return base(tstring, domain=domain, mapping=mapping, context=context)  # type: ignore[no-any-return]
+
+    localizer.translator = translator
+    return localizer
+
+
 @functools.cache
 def _localizer(locale: str, translation_dirs: tuple[str, ...]) -> Localizer:
     from pyramid.path import AssetResolver
 
     resolver = AssetResolver()
     dirs = [resolver.resolve(spec).abspath() if ":" in spec else spec for spec in translation_dirs]
-    return make_localizer(locale, dirs)
+    return make_nested_localizer(locale, dirs)
 
 
 def localizer_for(locale: str | None, translation_dirs: tuple[str, ...] = (CORE_TRANSLATION_DIR,)) -> Localizer:

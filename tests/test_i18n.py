@@ -218,3 +218,14 @@ def test_refresh_is_a_no_op_on_a_clean_tree(i18n: ModuleType, tree: Path, capsys
     i18n.refresh(tree)
     assert "wrote" not in capsys.readouterr().out
     assert {path: path.read_bytes() for path in generated} == before
+
+
+def test_translation_strings_inside_a_mapping_are_translated_too():
+    """A refusal naming a field reads wholly in the reader's language (“X”不是有效的客户级别)."""
+    from core.exceptions import ValidationFailed
+    from core.i18n import _, localizer_for
+
+    error = ValidationFailed(field=_("Level"), problem="x")
+    chinese = localizer_for("zh_CN").translate(error.translation_string)
+    assert chinese == f"{localizer_for('zh_CN').translate(_('Level'))}：x"
+    assert chinese != "Level：x" and localizer_for("en").translate(error.translation_string) == "Level: x"

@@ -249,6 +249,11 @@ def _problems(page: ListPage) -> Any:
             yield f"sort field {field!r} is nullable: keyset pagination needs non-null sort keys"
         elif field in sensitive:
             yield f"sort field {field!r} is sensitive: its order would reveal masked values"
+    indexed = indexed_columns(model)
+    for field in sorted({f.field for f in page.filters} | set(page.sort)):
+        if field in columns and field not in indexed:
+            yield (f"{field!r} is filtered or sorted on but has no index leading with it "
+                   f"(mapped_column(..., index=True), or an Index in __table_args__, and in the migration)")
     if page.default_sort.lstrip("-") not in page.sort:
         yield f"default_sort {page.default_sort!r} is not among sort"
     keys = [view.key for view in page.views]
@@ -257,6 +262,17 @@ def _problems(page: ListPage) -> Any:
     bulk = [action.key for action in page.bulk_actions]
     if len(bulk) != len(set(bulk)):
         yield "two bulk actions share a key"
+
+
+def indexed_columns(model: type) -> set[str]:
+    """Columns that lead an index, a unique constraint or the primary key: a filter or sort on
+    them need not scan the table."""
+    table = sa_inspect(model).local_table
+    leading = {next(iter(index.columns)).name for index in table.indexes if index.columns}
+    leading |= {next(iter(c.columns)).name for c in table.constraints
+                if getattr(c, "columns", None) and len(c.columns)}
+    leading |= {column.name for column in table.columns if column.index or column.unique or column.primary_key}
+    return leading
 
 
 def attribute(model: type, field: str) -> InstrumentedAttribute:

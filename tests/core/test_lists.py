@@ -10,7 +10,7 @@ from pyramid.exceptions import ConfigurationError
 from sqlalchemy import event, select
 
 from core.i18n import _, localizer_for
-from core.lists.declaration import Column, ListPage
+from core.lists.declaration import Column, Filter, ListPage
 from core.lists.models import SavedView
 from core.models import AuditEntry, Department
 from core.org.services import create_department, root_department
@@ -418,6 +418,7 @@ def test_a_form_page_shows_errors_beside_the_field_and_writes_nothing(notes_app)
     ({"default_sort": "-title"}, "default_sort"),
     ({"search": ("owner_id",)}, "not a text column"),
     ({"columns": (Column("title", "t", sortable=True),), "sort": ("id",)}, "sortable but not among sort"),
+    ({"filters": (Filter("email", "e", kind="text"),)}, "'email' is filtered or sorted on but has no index"),
 ])
 def test_a_declaration_that_cannot_work_fails_at_start_up(changes, problem):
     base = {"key": "scoped.notes2", "model": ScopedNote, "title": "t", "path": "/n2",

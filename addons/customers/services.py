@@ -1,0 +1,372 @@
+"""Every rule about customers, their contacts and follow-ups: permission checks, validation,
+查重, writes, audit (through ``kehu_record_changed``) and notifications. Views, imports, lists
+and demo data all call these functions."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from core.access.scopes import get_in_scope, scope_condition, scoped_select
+from core.context import Ctx
+from core.contributions import RecordChange
+from core.i18n import _
+from core.models import User
+from core.notifications.services import notify
+
+from .exceptions import (
+    ContentRequired,
+    CreditCodeInvalid,
+    CreditCodeTaken,
+    CustomerNameTaken,
+    MobileInvalid,
+    NameRequired,
+    UnknownChoice,
+)
+from .models import Contact, Customer, Followup
+from .names import normalise_company_name, pinyin_of, valid_credit_code, valid_mobile
+
+LEVELS = ("A", "B", "C", "D")
+DEAL_STATUSES = ("open", "won")
+FOLLOWUP_KINDS = ("phone", "visit", "wechat", "email", "other")
+#: What a form, an import or the API may set on a customer (the owner goes through assign).
+CUSTOMER_FIELDS = ("name", "short_name", "credit_code", "industry", "source", "level", "key_customer",
+                   "deal_status", "province", "city", "district", "address", "website", "remarks",
+                   "next_followup_at")
+CONTACT_FIELDS = ("name", "title", "mobile", "phone", "email", "wechat", "birthday", "primary")
+DUPLICATE_LIMIT = 10
+
+
+@dataclasses.dataclass(frozen=True)
+class Duplicate:
+    """A 查重 hit: only what avoids poaching — the name and its owner's name (D-DUP)."""
+
+    name: str
+    owner: str
+
+
+# ---------------------------------------------------------------- customers
+
+
+def create_customer(ctx: Ctx, *, name: str, owner_id: int | None = None, **fields: Any) -> Customer:
+    """A new customer owned by ``owner_id`` (default: the acting user). Raises
+    CustomerNameTaken / CreditCodeTaken when another customer is the same company, checked
+    atomically by the unique indexes, so two users saving at once cannot both win."""
+    ctx.access.require("customers.customer:create")
+    values = _clean_customer(dict(fields, name=name))
+    customer = Customer(owner_id=owner_id if owner_id is not None else _user_id(ctx),
+                        key_customer=False, deal_status="open")
+    for field, value in values.items():
+        setattr(customer, field, value)
+    _derive(customer)
+    _check_unique(ctx, customer)
+    _flush_unique(ctx, customer, add=True)
+    _changed(ctx, "created", customer, {field: (None, value) for field, value in values.items()})
+    return customer
+
+
+def get_customer(ctx: Ctx, customer_id: int, action: str = "read") -> Customer:
+    """The customer, or RecordNotFound (404) outside the user's scope for ``action``."""
+    return get_in_scope(ctx, Customer, customer_id, action)
+
+
+def update_customer(ctx: Ctx, customer_id: int, **fields: Any) -> Customer:
+    """Change the given fields; the same uniqueness as on create."""
+    customer = get_in_scope(ctx, Customer, customer_id, "write")
+    values = _clean_customer({f: v for f, v in fields.items() if f in CUSTOMER_FIELDS}, partial=True)
+    changes = {f: (getattr(customer, f), v) for f, v in values.items() if getattr(customer, f) != v}
+    for field, (_before, after) in changes.items():
+        setattr(customer, field, after)
+    if changes:
+        _derive(customer)
+        _check_unique(ctx, customer)
+        _flush_unique(ctx, customer)
+        _changed(ctx, "updated", customer, changes)
+    return customer
+
+
+def delete_customer(ctx: Ctx, customer_id: int) -> None:
+    """Delete a customer with its contacts and follow-ups (cascade)."""
+    customer = get_in_scope(ctx, Customer, customer_id, "delete")
+    _changed(ctx, "deleted", customer, {"name": (customer.name, None)})
+    for model in (Contact, Followup):
+        for child in ctx.dbsession.scalars(select(model).where(model.customer_id == customer.id)):
+            ctx.dbsession.delete(child)
+    ctx.dbsession.delete(customer)
+    ctx.dbsession.flush()
+
+
+def assign_customers(ctx: Ctx, customer_ids: Iterable[int], owner_id: int) -> int:
+    """转移: a new owner for the customers the user may change, their contacts following; the new
+    owner is notified once ("customers.assigned"). Returns how many changed."""
+    ctx.access.require("customers.customer:write")
+    new_owner = ctx.dbsession.get(User, owner_id)
+    if new_owner is None or not new_owner.active:
+        raise UnknownChoice(value=owner_id, field=_("owner"))
+    customers = list(ctx.dbsession.scalars(scoped_select(ctx, Customer, "write")
+                                           .where(Customer.id.in_(list(customer_ids))).order_by(Customer.id)))
+    changed = [c for c in customers if c.owner_id != owner_id]
+    for customer in changed:
+        before, customer.owner_id = customer.owner_id, owner_id
+        _changed(ctx, "updated", customer, {"owner_id": (before, owner_id)})
+        for contact in ctx.dbsession.scalars(select(Contact).where(Contact.customer_id == customer.id)):
+            contact.owner_id = owner_id
+    ctx.dbsession.flush()
+    if changed and owner_id != _user_id(ctx):
+        first = changed[0]
+        if len(changed) == 1:
+            message = _("${user} assigned the customer “${name}” to you.",
+                        mapping={"user": _actor(ctx), "name": first.name})
+            url = f"/customers/{first.id}"
+        else:
+            message = _("${user} assigned ${count} customers to you.",
+                        mapping={"user": _actor(ctx), "count": len(changed)})
+            url = "/customers"
+        notify(ctx, [owner_id], "customers.assigned", first if len(changed) == 1 else None, message, url=url)
+    return len(changed)
+
+
+def set_level(ctx: Ctx, customer_ids: Iterable[int], level: str | None) -> int:
+    """One level for many customers (bulk action); returns how many changed."""
+    ctx.access.require("customers.customer:write")
+    level = _choice(level or None, LEVELS, _("level"))
+    customers = ctx.dbsession.scalars(scoped_select(ctx, Customer, "write").where(Customer.id.in_(list(customer_ids))))
+    changed = 0
+    for customer in customers:
+        if customer.level != level:
+            before, customer.level = customer.level, level
+            _changed(ctx, "updated", customer, {"level": (before, level)})
+            changed += 1
+    ctx.dbsession.flush()
+    return changed
+
+
+def find_duplicates(ctx: Ctx, name: str | None = None, mobile: str | None = None,
+                    credit_code: str | None = None) -> list[Duplicate]:
+    """查重 across the whole installation, whatever the caller's scope (D-DUP): customers whose
+    normalised name contains this one's, whose credit code is this one, or with a contact of
+    this mobile number. Returns only names and owners' names, at most 10."""
+    conditions = []
+    key = normalise_company_name(name) if name and name.strip() else ""
+    if key:
+        conditions.append(Customer.name_key.contains(key, autoescape=True))
+    code = valid_credit_code(credit_code) if credit_code else None
+    if code:
+        conditions.append(Customer.credit_code == code)
+    number = valid_mobile(mobile) if mobile else None
+    if number:
+        conditions.append(Customer.id.in_(select(Contact.customer_id).where(Contact.mobile == number)))
+    if not conditions:
+        return []
+    rows = ctx.dbsession.execute(
+        select(Customer.name, User.display_name, User.username)
+        .outerjoin(User, User.id == Customer.owner_id)
+        .where(or_(*conditions))
+        .order_by((Customer.name_key == key).desc(), Customer.id)
+        .limit(DUPLICATE_LIMIT)
+    )
+    return [Duplicate(name=row[0], owner=row[1] or row[2] or "—") for row in rows]
+
+
+# ---------------------------------------------------------------- contacts
+
+
+def add_contact(ctx: Ctx, customer_id: int, *, name: str, **fields: Any) -> Contact:
+    """A contact of a customer the user may change; it takes the customer's owner."""
+    ctx.access.require("customers.contact:create")
+    customer = get_in_scope(ctx, Customer, customer_id, "write")
+    values = _clean_contact(dict(fields, name=name))
+    contact = Contact(customer_id=customer.id, owner_id=customer.owner_id, primary=False)
+    for field, value in values.items():
+        setattr(contact, field, value)
+    ctx.dbsession.add(contact)
+    ctx.dbsession.flush()
+    _changed(ctx, "created", contact, {f: (None, v) for f, v in values.items()})
+    return contact
+
+
+def get_contact(ctx: Ctx, contact_id: int, action: str = "read") -> Contact:
+    return get_in_scope(ctx, Contact, contact_id, action)
+
+
+def update_contact(ctx: Ctx, contact_id: int, **fields: Any) -> Contact:
+    contact = get_in_scope(ctx, Contact, contact_id, "write")
+    values = _clean_contact({f: v for f, v in fields.items() if f in CONTACT_FIELDS}, partial=True)
+    changes = {f: (getattr(contact, f), v) for f, v in values.items() if getattr(contact, f) != v}
+    for field, (_before, after) in changes.items():
+        setattr(contact, field, after)
+    ctx.dbsession.flush()
+    if changes:
+        _changed(ctx, "updated", contact, changes)
+    return contact
+
+
+def list_contacts(ctx: Ctx, customer_id: int) -> list[Contact]:
+    """The customer's contacts, the primary one first."""
+    return list(ctx.dbsession.scalars(_under_customer(ctx, Contact, customer_id)
+                                      .order_by(Contact.primary.desc(), Contact.id)))
+
+
+def _under_customer(ctx: Ctx, model: type, customer_id: int) -> Any:
+    """D-SCOPE: whoever may see a customer sees everything under it, whoever created it — so the
+    rows' condition is the customer's scope, not their own owner's."""
+    ctx.access.require(f"{model.access_key}:read")  # type: ignore[attr-defined]
+    visible = select(Customer.id).where(Customer.id == customer_id, scope_condition(ctx, Customer))
+    return select(model).where(model.customer_id.in_(visible))  # type: ignore[attr-defined]
+
+
+# ---------------------------------------------------------------- follow-ups
+
+
+def add_followup(ctx: Ctx, customer_id: int, *, kind: str, content: str, next_at: dt.datetime | None = None,
+                 next_step: str | None = None) -> Followup:
+    """快速跟进: the author owns the follow-up; the customer's last follow-up becomes now, and its
+    next follow-up ``next_at`` when given."""
+    ctx.access.require("customers.followup:create")
+    customer = get_in_scope(ctx, Customer, customer_id, "read")
+    content = (content or "").strip()
+    if not content:
+        raise ContentRequired()
+    followup = Followup(customer_id=customer.id, owner_id=_user_id(ctx), kind=_choice(kind, FOLLOWUP_KINDS, _("type")),
+                        content=content, next_at=next_at, next_step=(next_step or "").strip() or None)
+    ctx.dbsession.add(followup)
+    changes: dict[str, tuple[Any, Any]] = {"last_followup_at": (customer.last_followup_at, ctx.now)}
+    customer.last_followup_at = ctx.now
+    if next_at is not None:
+        changes["next_followup_at"] = (customer.next_followup_at, next_at)
+        customer.next_followup_at = next_at
+    ctx.dbsession.flush()
+    _changed(ctx, "created", followup, {"kind": (None, followup.kind), "content": (None, content)})
+    _changed(ctx, "updated", customer, changes)
+    return followup
+
+
+def list_followups(ctx: Ctx, customer_id: int, limit: int = 50) -> list[Followup]:
+    """The customer's follow-ups, whoever wrote them, newest first, with their authors."""
+    return list(ctx.dbsession.scalars(_under_customer(ctx, Followup, customer_id)
+                                      .options(selectinload(Followup.owner).lazyload(User.roles))
+                                      .order_by(Followup.created_at.desc(), Followup.id.desc()).limit(limit)))
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _clean_customer(values: dict[str, Any], partial: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for field, value in values.items():
+        if field not in CUSTOMER_FIELDS:
+            raise TypeError(f"unknown customer field {field!r}")
+        if isinstance(value, str):
+            value = value.strip() or None
+        out[field] = value
+    if ("name" in out or not partial) and not out.get("name"):
+        raise NameRequired()
+    if out.get("credit_code"):
+        code = valid_credit_code(out["credit_code"])
+        if code is None:
+            raise CreditCodeInvalid(code=out["credit_code"])
+        out["credit_code"] = code
+    if "level" in out:
+        out["level"] = _choice(out["level"], LEVELS, _("level"))
+    if "deal_status" in out:
+        out["deal_status"] = _choice(out["deal_status"] or "open", DEAL_STATUSES, _("deal status"))
+    if "key_customer" in out:
+        out["key_customer"] = bool(out["key_customer"])
+    return out
+
+
+def _clean_contact(values: dict[str, Any], partial: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for field, value in values.items():
+        if field not in CONTACT_FIELDS:
+            raise TypeError(f"unknown contact field {field!r}")
+        if isinstance(value, str):
+            value = value.strip() or None
+        out[field] = value
+    if ("name" in out or not partial) and not out.get("name"):
+        raise NameRequired()
+    if out.get("mobile"):
+        number = valid_mobile(out["mobile"])
+        if number is None:
+            raise MobileInvalid(number=out["mobile"])
+        out["mobile"] = number
+    if "primary" in out:
+        out["primary"] = bool(out["primary"])
+    return out
+
+
+def _choice(value: str | None, allowed: Sequence[str], label: Any) -> str | None:
+    if value is not None and value not in allowed:
+        raise UnknownChoice(value=value, field=label)
+    return value
+
+
+def _derive(customer: Customer) -> None:
+    customer.name_key = normalise_company_name(customer.name)
+    customer.pinyin, customer.initials = pinyin_of(customer.name)
+
+
+def _check_unique(ctx: Ctx, customer: Customer) -> None:
+    """The friendly check before writing; ``_flush_unique`` is the one that holds under races."""
+    others = select(Customer).where(Customer.id != customer.id) if customer.id else select(Customer)
+    with ctx.dbsession.no_autoflush:
+        same = ctx.dbsession.scalars(others.where(Customer.name_key == customer.name_key).limit(1)).first()
+        if same is not None:
+            raise CustomerNameTaken(name=same.name, owner=owner_label(ctx, same.owner_id))
+        if customer.credit_code:
+            same = ctx.dbsession.scalars(others.where(Customer.credit_code == customer.credit_code).limit(1)).first()
+            if same is not None:
+                raise CreditCodeTaken(code=customer.credit_code, owner=owner_label(ctx, same.owner_id))
+
+
+def _flush_unique(ctx: Ctx, customer: Customer, add: bool = False) -> None:
+    """Write in a savepoint; a unique index refusing it (another user saved the same company a
+    moment ago) becomes CustomerNameTaken / CreditCodeTaken instead of a server error."""
+    key, code = customer.name_key, customer.credit_code
+    try:
+        with ctx.dbsession.begin_nested():
+            if add:
+                ctx.dbsession.add(customer)
+            ctx.dbsession.flush()
+    except IntegrityError:
+        same = ctx.dbsession.scalars(select(Customer).where(Customer.name_key == key)).first()
+        if same is not None:
+            raise CustomerNameTaken(name=same.name, owner=owner_label(ctx, same.owner_id)) from None
+        if code:
+            owner_id = ctx.dbsession.scalar(select(Customer.owner_id).where(Customer.credit_code == code))
+            raise CreditCodeTaken(code=code, owner=owner_label(ctx, owner_id)) from None
+        raise
+
+
+def owner_label(ctx: Ctx, owner_id: int | None) -> str:
+    """The owner's display name (or username), "—" for none: what 查重 and messages show."""
+    if owner_id is None:
+        return "—"
+    row = ctx.dbsession.execute(select(User.display_name, User.username).where(User.id == owner_id)).first()
+    return (row[0] or row[1]) if row else "—"
+
+
+def _actor(ctx: Ctx) -> str:
+    return owner_label(ctx, _user_id(ctx)) if ctx.user is not None else "Kehu"
+
+
+def _user_id(ctx: Ctx) -> int | None:
+    return ctx.user.id if ctx.user is not None else None
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.date | dt.datetime) else value
+
+
+def _changed(ctx: Ctx, action: str, record: Any, changes: dict[str, tuple[Any, Any]]) -> None:
+    ctx.hooks.kehu_record_changed(ctx=ctx, change=RecordChange(
+        action, record.__tablename__, record.id,
+        {field: (_plain(before), _plain(after)) for field, (before, after) in changes.items()},
+        user_id=_user_id(ctx), at=ctx.now,
+    ))
