@@ -7,8 +7,8 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from wtforms import BooleanField, DateField, DateTimeLocalField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms import BooleanField, DateField, DateTimeLocalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
 from core.i18n import _
 from core.web.forms import KehuForm
@@ -71,3 +71,34 @@ def to_utc(value: dt.datetime | None, timezone: str | None) -> dt.datetime | Non
     if value is None:
         return None
     return value.replace(tzinfo=ZoneInfo(timezone or "Asia/Shanghai")).astimezone(dt.UTC)
+
+
+class ReturnForm(KehuForm):
+    """放入公海: the pool (choices set by the view) and the reason, which the service requires."""
+
+    pool_id = SelectField(_("Pool"), coerce=int, validate_choice=True)
+    reason = TextAreaField(_("Reason"), validators=[Optional(), Length(max=500)])
+
+
+def _days(label: Any) -> IntegerField:
+    return IntegerField(label, validators=[Optional(), NumberRange(min=0, max=3650)])
+
+
+class PoolForm(KehuForm):
+    """A pool's rules (admin): blank limits mean no limit, blank return rules no automatic return.
+    ``department_id`` 0 is company-wide (choices set by the view)."""
+
+    name = StringField(_("Pool name"), validators=[DataRequired(), Length(max=100)])
+    department_id = SelectField(_("Department"), coerce=int)
+    max_owned = _days(_("Most customers owned per person"))
+    max_claims_per_day = _days(_("Most claims per day"))
+    reclaim_block_days = _days(_("Days before a previous owner may reclaim"))
+    return_after_days_without_followup = _days(_("Return after days without follow-up"))
+    return_after_days_without_deal = _days(_("Return after days without a deal"))
+    warn_days_before = _days(_("Warn the owner days before"))
+    active = BooleanField(_("Active"), default=True)
+
+    def values(self) -> dict[str, Any]:
+        values = {name: field.data for name, field in self._fields.items()}
+        values["department_id"] = values["department_id"] or None
+        return values

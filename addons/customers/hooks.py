@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.contributions import MenuItem, NotificationKind, Permission, SearchProvider
+from core.contributions import MenuItem, NotificationKind, PeriodicJob, Permission, SearchProvider
 from core.i18n import _
 from core.plugins import hookimpl
 from core.search import model_search_provider
@@ -22,6 +22,10 @@ def kehu_menus() -> list[MenuItem]:
                  order=20, permission="customers.customer:read"),
         MenuItem(id="customers.duplicates", title=_("Duplicate check"), route="customers.duplicates", icon="search",
                  order=21, permission="customers.customer:read"),
+        MenuItem(id="customers.pool", title=_("Public pool"), route="customers.pool.list", icon="inbox",
+                 order=22, permission="customers.pool:claim"),
+        MenuItem(id="customers.pools", title=_("Public pools"), route="customers.pools", icon="sliders",
+                 order=23, permission="customers.pool:admin"),
     ]
 
 
@@ -47,13 +51,25 @@ def kehu_permissions() -> list[Permission]:
                                                                                     "sales", "service")),
         Permission("customers.followup:write", _("Edit follow-ups"), default_roles=MANAGERS),
         Permission("customers.followup:delete", _("Delete follow-ups"), default_roles=MANAGERS),
+        Permission("customers.pool:claim", _("Claim customers from the public pool"), default_roles=SELLERS),
+        Permission("customers.pool:admin", _("Configure the public pools and their rules"), default_roles=("admin",)),
     ]
 
 
 @hookimpl
 def kehu_notification_kinds() -> list[NotificationKind]:
     return [NotificationKind(key="customers.assigned", title=_("A customer is assigned to me"),
+                             default_channels=("app",)),
+            NotificationKind(key="customers.pool_warning", title=_("A customer of mine goes back to the pool"),
                              default_channels=("app",))]
+
+
+@hookimpl
+def kehu_periodic_jobs() -> list[PeriodicJob]:
+    """公海 automatic return and its warnings, hourly (a missed hour is caught up by the next)."""
+    from .pool import auto_return_due
+
+    return [PeriodicJob(name="customers.pool.auto_return", cron="7 * * * *", func=auto_return_due)]
 
 
 @hookimpl

@@ -11,12 +11,12 @@ from sqlalchemy import ColumnElement
 from sqlalchemy.orm import selectinload
 
 from core.i18n import _
-from core.lists.declaration import Column, Filter, ListPage, SystemView
-from core.lists.system_views import DEFAULT_SYSTEM_VIEWS
+from core.lists.declaration import BulkAction, Column, Filter, ListPage, SystemView
+from core.lists.system_views import ALL, DEFAULT_SYSTEM_VIEWS
 from core.lists.views import assign_action, delete_action, set_field_action
 from core.models import User
 
-from . import services
+from . import pool, services
 from .models import Customer
 
 LEVELS = [("A", _("Level A")), ("B", _("Level B")), ("C", _("Level C")), ("D", _("Level D"))]
@@ -102,4 +102,55 @@ CUSTOMERS_LIST = ListPage(
         SystemView("due", _("Follow-up due"), followup_due),
     ),
     eager=lambda query: query.options(selectinload(Customer.owner).lazyload(User.roles)),
+)
+
+
+def pool_customers(ctx: Any, page: ListPage, action: str) -> ColumnElement[bool]:
+    """The 公海 page's rows: customers without an owner in the pools the reader sees."""
+    return pool.pool_customers_condition(ctx)
+
+
+def pool_choices(ctx: Any) -> list[tuple[Any, Any]]:
+    return [(p.id, p.name) for p in pool.pools_for(ctx)]
+
+
+def pool_name(ctx: Any, customer: Customer) -> str | None:
+    return customer.pool.name if customer.pool is not None else None
+
+
+def claim(ctx: Any, customers: list[Customer], _value: Any) -> int:
+    return len(pool.claim_from_pool(ctx, [c.id for c in customers]))
+
+
+#: 公海: the same customers table, its base condition the reader's pools instead of the owner
+#: scope; "Claim" takes the selected (or all matching) customers, all or none.
+POOL_LIST = ListPage(
+    key="customers.pool",
+    model=Customer,
+    title=_("Public pool"),
+    path="/customers/pool",
+    columns=(
+        Column("name", _("Customer name"), sortable=True, link=True),
+        Column("pool_id", _("Pool"), render=pool_name),
+        Column("level", _("Level")),
+        Column("industry", _("Industry")),
+        Column("province", _("Province")),
+        Column("last_followup_at", _("Last follow-up")),
+        Column("updated_at", _("Entered the pool"), sortable=True),
+    ),
+    filters=(
+        Filter("pool_id", _("Pool"), choices=pool_choices),
+        Filter("level", _("Level"), choices=LEVELS),
+        Filter("industry", _("Industry")),
+        Filter("province", _("Province")),
+    ),
+    search=("name", "short_name", "pinyin", "initials", "credit_code"),
+    sort=("id", "name", "updated_at"),
+    default_sort="-updated_at",
+    detail_route="customers.detail",
+    bulk_actions=(BulkAction("claim", _("Claim"), claim, action="read"),),
+    system_views=(ALL,),
+    export=False,
+    base_condition=pool_customers,
+    eager=lambda query: query.options(selectinload(Customer.pool)),
 )

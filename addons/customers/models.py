@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.access.scopes import Owned
@@ -48,8 +48,14 @@ class Customer(Model, Owned):
                                                                  info={"label": _("Last follow-up")})
     pinyin: Mapped[str | None] = mapped_column(String(400), index=True)
     initials: Mapped[str | None] = mapped_column(String(200), index=True)
+    #: D-OWN: the pool the customer is in (owner empty) or was claimed from and returns to.
+    pool_id: Mapped[int | None] = mapped_column(ForeignKey("customers_pool.id", ondelete="SET NULL"), index=True,
+                                                info={"label": _("Pool")})
+    #: When the current owner got it from a pool: the clock of the automatic-return rules.
+    acquired_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, info={"label": _("Acquired")})
 
     owner: Mapped[User | None] = relationship(foreign_keys="Customer.owner_id", lazy="raise")
+    pool: Mapped[Pool | None] = relationship(lazy="raise")
 
 
 class Contact(Model, Owned):
@@ -86,3 +92,44 @@ class Followup(Model, Owned):
     next_step: Mapped[str | None] = mapped_column(String(200), info={"label": _("Next step")})
 
     owner: Mapped[User | None] = relationship(foreign_keys="Followup.owner_id", lazy="raise")
+
+
+class Pool(Model):
+    """A public pool (公海, D-POOL): customers without an owner, and the rules of claiming from it
+    and returning to it. ``department_id`` empty = company-wide; empty limits = no limit."""
+
+    __tablename__ = "customers_pool"
+
+    name: Mapped[str] = mapped_column(String(100), info={"label": _("Pool name")})
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("core_department.id", ondelete="SET NULL"),
+                                                      index=True, info={"label": _("Department")})
+    max_owned: Mapped[int | None] = mapped_column(Integer, info={"label": _("Most customers owned per person")})
+    max_claims_per_day: Mapped[int | None] = mapped_column(Integer, info={"label": _("Most claims per day")})
+    reclaim_block_days: Mapped[int] = mapped_column(Integer, default=0,
+                                                    info={"label": _("Days before a previous owner may reclaim")})
+    return_after_days_without_followup: Mapped[int | None] = mapped_column(
+        Integer, info={"label": _("Return after days without follow-up")})
+    return_after_days_without_deal: Mapped[int | None] = mapped_column(
+        Integer, info={"label": _("Return after days without a deal")})
+    warn_days_before: Mapped[int] = mapped_column(Integer, default=0,
+                                                  info={"label": _("Warn the owner days before")})
+    active: Mapped[bool] = mapped_column(Boolean, default=True, info={"label": _("Active")})
+
+
+class PoolMove(Model):
+    """One move of a customer into or out of a pool (claimed, returned, auto_returned,
+    assigned) or a warning sent (warned): the reclaim block, the claims-per-day count and the
+    customer's timeline all read it."""
+
+    __tablename__ = "customers_pool_move"
+    __table_args__ = (Index("ix_customers_pool_move_user_action_at", "user_id", "action", "at"),)
+
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers_customer.id", ondelete="CASCADE"), index=True)
+    pool_id: Mapped[int | None] = mapped_column(ForeignKey("customers_pool.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(20))
+    #: Who acted (the claimer, the returner); empty for the periodic job.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id", ondelete="SET NULL"))
+    #: The owner before a return: the one the reclaim block applies to.
+    previous_owner_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id", ondelete="SET NULL"), index=True)
+    reason: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

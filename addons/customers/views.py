@@ -6,14 +6,27 @@ from typing import Any
 
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.request import Request
+from sqlalchemy import func, select
 
 from core.access.masking import shown as shown_value
+from core.exceptions import KehuError
 from core.i18n import _
-from core.web.forms import flash_done, save_form
+from core.org.services import department_tree
+from core.web.forms import blank_form, flash_done, save_form
 from core.web.panels import panels_for
 
-from . import exceptions, services
-from .forms import DEAL_CHOICES, FOLLOWUP_KINDS, ContactForm, CustomerForm, FollowupForm, to_utc
+from . import exceptions, pool, services
+from .forms import (
+    DEAL_CHOICES,
+    FOLLOWUP_KINDS,
+    ContactForm,
+    CustomerForm,
+    FollowupForm,
+    PoolForm,
+    ReturnForm,
+    to_utc,
+)
+from .models import Customer, Pool
 
 CUSTOMER_ERRORS = {
     exceptions.CustomerNameTaken: "name",
@@ -28,7 +41,7 @@ def customer_detail(request: Request) -> dict[str, Any]:
     """The 360° page: facts, contacts, the follow-up timeline with its quick-add form, and the
     panels other addons contribute."""
     ctx = request.ctx
-    customer = services.get_customer(ctx, int(request.matchdict["id"]))
+    customer = pool.get_customer(ctx, int(request.matchdict["id"]))
     form = FollowupForm.for_request(request)
     return _detail(request, customer, form)
 
@@ -49,7 +62,66 @@ def followup_add(request: Request) -> Any:
     return _detail(request, customer, form)
 
 
-def _detail(request: Request, customer: Any, form: FollowupForm) -> dict[str, Any]:
+def pool_return(request: Request) -> Any:
+    """放入公海: back to the customer page (now a pool customer) or the page with the errors."""
+    ctx = request.ctx
+    customer = services.get_customer(ctx, int(request.matchdict["id"]), "write")
+    form = _return_form(request)
+    saved = save_form(request, form, lambda: pool.return_to_pool(ctx, customer.id, form.pool_id.data,
+                                                                 form.reason.data),
+                      {exceptions.ReasonRequired: "reason", exceptions.PoolUnavailable: "pool_id"})
+    if saved is not None:
+        flash_done(request, _("The customer is back in the pool."))
+        return HTTPSeeOther(request.route_path("customers.detail", id=customer.id))
+    return _detail(request, customer, blank_form(FollowupForm, request), return_form=form)
+
+
+def pool_claim(request: Request) -> Any:
+    """领取 from the customer page; a refusal (taken, a limit) is shown on the pool list."""
+    ctx = request.ctx
+    customer_id = int(request.matchdict["id"])
+    try:
+        with request.dbsession.begin_nested():
+            pool.claim_from_pool(ctx, [customer_id])
+    except KehuError as refused:
+        request.session.flash(request.localizer.translate(refused.translation_string), "danger")
+        return HTTPSeeOther(request.route_path("customers.pool.list"))
+    flash_done(request, _("The customer is yours."))
+    return HTTPSeeOther(request.route_path("customers.detail", id=customer_id))
+
+
+MOVES = {"claimed": _("Claimed from the pool"), "returned": _("Returned to the pool"),
+         "auto_returned": _("Returned to the pool automatically"), "warned": _("Warned: goes back to the pool soon"),
+         "assigned": _("Assigned from the pool")}
+
+
+def _moves(request: Request, customer: Any) -> list[dict[str, Any]]:
+    """The customer's pool history for the timeline, with who acted and why."""
+    ctx = request.ctx
+    moves = pool.pool_moves(ctx, customer.id)
+    names = {p.id: p.name for p in ctx.dbsession.scalars(select(Pool))} if moves else {}
+    out = []
+    for move in moves:
+        reason = move.reason
+        if move.action == "auto_returned" and reason and ":" in reason:
+            kind, days = reason.split(":", 1)
+            reason = request.localizer.translate(
+                _("No follow-up for ${days} days", mapping={"days": days}) if kind == "followup"
+                else _("No deal for ${days} days", mapping={"days": days}))
+        out.append({"move": move, "label": MOVES.get(move.action, move.action), "reason": reason,
+                    "pool": names.get(move.pool_id, "—"),
+                    "user": services.owner_label(ctx, move.user_id or move.previous_owner_id)})
+    return out
+
+
+def _return_form(request: Request, blank: bool = False) -> ReturnForm:
+    form = blank_form(ReturnForm, request) if blank else ReturnForm.for_request(request)
+    form.pool_id.choices = [(p.id, p.name) for p in pool.pools_for(request.ctx)]
+    return form
+
+
+def _detail(request: Request, customer: Any, form: FollowupForm, return_form: ReturnForm | None = None
+            ) -> dict[str, Any]:
     ctx = request.ctx
     contacts = services.list_contacts(ctx, customer.id) if ctx.access.can("customers.contact:read") else []
     followups = services.list_followups(ctx, customer.id) if ctx.access.can("customers.followup:read") else []
@@ -62,6 +134,10 @@ def _detail(request: Request, customer: Any, form: FollowupForm) -> dict[str, An
         "may_add_contact": ctx.access.can("customers.contact:create"),
         "may_edit_contact": ctx.access.can("customers.contact:write"),
         "panels": panels_for(request, customer), "page_title": customer.name,
+        "moves": _moves(request, customer),
+        "may_claim": customer.owner_id is None and ctx.access.can("customers.pool:claim"),
+        "may_return": customer.owner_id is not None and ctx.access.can("customers.customer:write"),
+        "return_form": return_form if return_form is not None else _return_form(request, blank=True),
     }
 
 
@@ -128,3 +204,38 @@ def duplicates(request: Request) -> dict[str, Any]:
     hits = services.find_duplicates(request.ctx, name=name or None, mobile=mobile or None, credit_code=code or None)
     return {"hits": hits, "name": name, "mobile": mobile, "credit_code": code, "searched": bool(name or mobile or code),
             "page_title": request.localizer.translate(_("Duplicate check"))}
+
+
+def pools_admin(request: Request) -> dict[str, Any]:
+    """The pools and their rules (admin), with how many customers each holds."""
+    ctx = request.ctx
+    ctx.access.require("customers.pool:admin")
+    held = dict(ctx.dbsession.execute(select(Customer.pool_id, func.count()).where(Customer.owner_id.is_(None))
+                                      .group_by(Customer.pool_id)).all())
+    departments = {d.id: d.name for d in department_tree(ctx)}
+    return {"pools": pool.pools_for(ctx) + _inactive_pools(ctx), "held": held, "departments": departments,
+            "page_title": request.localizer.translate(_("Public pools"))}
+
+
+def _inactive_pools(ctx: Any) -> list[Pool]:
+    return list(ctx.dbsession.scalars(select(Pool).where(Pool.active.is_(False)).order_by(Pool.name, Pool.id)))
+
+
+def pool_edit(request: Request) -> Any:
+    """Create (no id) or change a pool's rules."""
+    ctx = request.ctx
+    pool_id = int(request.matchdict["id"]) if "id" in request.matchdict else None
+    record = ctx.dbsession.get(Pool, pool_id) if pool_id is not None else None
+    if pool_id is not None and record is None:
+        raise exceptions.PoolUnavailable()
+    form = PoolForm.for_request(request, obj=record) if record is not None else PoolForm.for_request(request)
+    if record is not None and request.method != "POST":
+        form.department_id.data = record.department_id or 0
+    form.department_id.choices = [(0, request.localizer.translate(_("Company-wide")))] + [
+        (d.id, d.name) for d in department_tree(ctx)]
+    saved = save_form(request, form, lambda: pool.save_pool(ctx, pool_id, **form.values()))
+    if saved is not None:
+        flash_done(request, _("Saved."))
+        return HTTPSeeOther(request.route_path("customers.pools"))
+    return {"form": form, "pool": record,
+            "page_title": record.name if record else request.localizer.translate(_("New pool"))}

@@ -158,6 +158,10 @@ class ListPage:
     export: bool = True
     eager: Callable[[Any], Any] | None = None
     page_size: int = 50
+    #: ``base_condition(ctx, page, action)`` replaces the record scope as the rows' base (the
+    #: 公海 list shows customers without an owner in the reader's pools, which no owner scope
+    #: reaches); the ``<access_key>:<action>`` permission is still required.
+    base_condition: Callable[[Any, ListPage, str], ColumnElement[bool]] | None = None
 
     @property
     def addon(self) -> str:

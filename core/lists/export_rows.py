@@ -25,11 +25,10 @@ from pyramid.i18n import TranslationString
 from sqlalchemy import Select, func
 
 from core.access.masking import mask, may_see_sensitive, sensitive_columns
-from core.access.scopes import scope_condition
 from core.exports import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE, csv_bytes, export_cell, xlsx_bytes
 from core.i18n import _
 from core.lists.declaration import Column, ListPage
-from core.lists.query import ListState, cell_value, filtered_select, visible_columns
+from core.lists.query import ListState, cell_value, filtered_select, page_condition, visible_columns
 
 FORMATS = {"csv": CSV_CONTENT_TYPE, "xlsx": XLSX_CONTENT_TYPE}
 #: Settings (ini ``kehu.*``) and their defaults.
@@ -110,12 +109,12 @@ def export_columns(page: ListPage, state: ListState) -> list[Column]:
 
 def export_select(ctx: Any, page: ListPage, state: ListState) -> Select[Any]:
     """The list's rows that the user may both export and read (PermissionDenied without both)."""
-    query = filtered_select(ctx, page, state, action="export").where(scope_condition(ctx, page.model, "read"))
+    query = filtered_select(ctx, page, state, action="export").where(page_condition(ctx, page, "read"))
     return page.eager(query) if page.eager is not None else query
 
 
 def count_rows(ctx: Any, page: ListPage, state: ListState) -> int:
-    query = (filtered_select(ctx, page, state, action="export").where(scope_condition(ctx, page.model, "read"))
+    query = (filtered_select(ctx, page, state, action="export").where(page_condition(ctx, page, "read"))
              .with_only_columns(func.count()).order_by(None))
     return ctx.dbsession.scalar(query) or 0
 

@@ -252,11 +252,20 @@ def _is_datetime(page: ListPage, field: str) -> bool:
     return isinstance(column_type(page.model.__table__.columns[field]), DateTime)  # type: ignore[attr-defined]
 
 
+def page_condition(ctx: Any, page: ListPage, action: str = "read") -> ColumnElement[bool]:
+    """The rows of ``page`` the user may ``action``: the record scope, or the page's own
+    ``base_condition`` — with the permission required either way (PermissionDenied)."""
+    if page.base_condition is None:
+        return scope_condition(ctx, page.model, action)
+    ctx.access.require(f"{page.access_key}:{action}")
+    return page.base_condition(ctx, page, action)
+
+
 def filtered_select(ctx: Any, page: ListPage, state: ListState, action: str = "read") -> Select[Any]:
     """``select(model)`` inside the user's scope for ``action``, narrowed by the view, the
     conditions and the search text. Unordered: callers add the order they need."""
     model = page.model
-    query = select(model).where(scope_condition(ctx, model, action))
+    query = select(model).where(page_condition(ctx, page, action))
     view = next((v for v in page.views if f"system:{v.key}" == state.view), None)
     if view is not None and view.condition is not None:
         condition = view.condition(ctx, page)

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from webob.multidict import MultiDict
 
 from core.access.masking import may_see_sensitive
-from core.access.scopes import get_in_scope, scope_condition
+from core.access.scopes import get_in_scope
 from core.exceptions import KehuError
 from core.i18n import _
 from core.lists import query as lq
@@ -248,7 +248,7 @@ class ListViews:
         ids = [int(i) for i in request.POST.getall("ids") if i.isdigit() and len(i) <= 10][:MAX_BULK]
         if not ids:
             return None
-        return select(page.model).where(scope_condition(ctx, page.model, action.action), page.model.id.in_(ids))
+        return select(page.model).where(lq.page_condition(ctx, page, action.action), page.model.id.in_(ids))
 
     def _confirm(self, request: Request, action: BulkAction, state: lq.ListState, back: str, choices: list,
                  *, count: int, value: str = "", error: Any = None) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import pytest
 
 from core.testing.plugin import TEST_SECRET
 from tests.browser.conftest import LiveServer
-from tests.browser.steps import login, path_is
+from tests.browser.steps import login
 
 pytestmark = pytest.mark.browser
 
@@ -80,24 +80,25 @@ def test_filter_save_a_view_select_all_and_assign(page: Any, notes_server: Any) 
 
     page.locator("#list-filters button[data-bs-target='#filter-panel']").click()
     page.select_option("#f-level", "A")
-    page.locator("#filter-panel button[type=submit]").click()
-    page.wait_for_url(path_is("/notes"))
+    with page.expect_navigation():  # the URL is /notes before and after: wait for the new page itself
+        page.locator("#filter-panel button[type=submit]").click()
     assert page.locator("#list-table tbody tr").count() == 3
 
     view_name = f"A 级客户 {width}"
     page.fill("#save-view input[name=name]", view_name)
-    page.locator("#save-view button[type=submit]").click()
-    page.wait_for_url(path_is("/notes"))
+    with page.expect_navigation():
+        page.locator("#save-view button[type=submit]").click()
     assert page.locator(".kehu-view-tabs .nav-link.active").inner_text().strip() == view_name
 
     page.locator("[data-check-all=ids]").check()
     assert page.locator("input[name=ids]:checked").count() == 3
     page.select_option("#bulk-bar select[name=action]", "assign")
-    page.locator("#bulk-bar button[type=submit]").click()
+    with page.expect_navigation():
+        page.locator("#bulk-bar button[type=submit]").click()
     assert page.locator("#bulk-count").get_attribute("data-count") == "3"
     page.select_option("#bulk-value", str(target))
-    page.locator("#bulk-confirm").click()
-    page.wait_for_url(path_is("/notes"))
+    with page.expect_navigation():
+        page.locator("#bulk-confirm").click()
     assert page.locator(".alert-success").count() == 1
     owners = page.locator("#list-table tbody [data-field=owner]").all_inner_texts()
     assert owners == [target_name] * 3
