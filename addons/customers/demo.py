@@ -48,6 +48,19 @@ def add_demo_customers(ctx: Any) -> None:
         names.add(f"{city}{word}{trade}{rng.choice(FORMS)}")
     for index, name in enumerate(sorted(names)):
         _add_one(ctx, rng, name, owners[index % len(owners)])
+    _add_demo_pool(ctx)
+
+
+def _add_demo_pool(ctx: Any) -> None:
+    """A company-wide 公海 with everyday rules, holding every tenth customer, so claiming can be
+    tried at once."""
+    from .pool import return_to_pool, save_pool
+
+    pool = save_pool(ctx, name="公司公海", department_id=None, max_owned=100, max_claims_per_day=10,
+                     reclaim_block_days=7, return_after_days_without_followup=30,
+                     return_after_days_without_deal=90, warn_days_before=3, active=True)
+    for customer_id in list(ctx.dbsession.scalars(select(Customer.id).order_by(Customer.id)))[::10]:
+        return_to_pool(ctx, customer_id, pool.id, "演示数据：长期未跟进")
 
 
 def _add_one(ctx: Any, rng: random.Random, name: str, owner: User) -> None:

@@ -19,8 +19,8 @@ from pyramid.response import Response
 from sqlalchemy import func, select
 from webob.multidict import MultiDict
 
+from core.access.exceptions import RecordNotFound
 from core.access.masking import may_see_sensitive
-from core.access.scopes import get_in_scope
 from core.exceptions import KehuError
 from core.i18n import _
 from core.lists import query as lq
@@ -299,9 +299,13 @@ class ListViews:
         return HTTPSeeOther(list_url(request, self.page) + (f"?{back}" if back else ""))
 
     def star(self, request: Request) -> Any:
-        """Star or unstar a record the user can see; htmx swaps the button, others go back."""
+        """Star or unstar a record the user can see on this page (its scope, or its
+        ``base_condition``); htmx swaps the button, others go back."""
         page, ctx = self.page, request.ctx
-        record = get_in_scope(ctx, page.model, int(request.matchdict["id"]))
+        record = ctx.dbsession.scalar(select(page.model).where(lq.page_condition(ctx, page, "read"),
+                                                               page.model.id == int(request.matchdict["id"])))
+        if record is None:
+            raise RecordNotFound()
         starred = toggle_star(ctx, page.model.__tablename__, record.id)
         if request.headers.get("HX-Request"):
             from pyramid.renderers import render_to_response

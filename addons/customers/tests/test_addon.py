@@ -46,6 +46,9 @@ def test_demo_data_is_deterministic_and_idempotent(kehu_db, cli_env, catalog):
         assert ctx.dbsession.scalar(select(func.count()).select_from(Contact)) >= count
         assert ctx.dbsession.scalar(select(func.count()).select_from(Followup)) > 0
         owners = set(ctx.dbsession.scalars(select(Customer.owner_id).distinct()))
-        assert len(owners) == 3
+        assert len(owners - {None}) == 3
+        in_pool = ctx.dbsession.scalar(select(func.count()).select_from(Customer).where(
+            Customer.owner_id.is_(None), Customer.pool_id.is_not(None)))
+        assert in_pool == len(range(0, count, 10))  # every tenth customer waits in the company pool
         first = ctx.dbsession.scalar(select(Customer.name).order_by(Customer.id).limit(1))
     assert first == "上海万达盛世贸易股份有限公司"  # seeded: the same on every demo database

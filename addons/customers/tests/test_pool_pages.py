@@ -42,6 +42,17 @@ def test_the_pool_list_shows_only_the_readers_pools(app):
     assert sorted(rows(app.get("/customers/pool"))) == sorted(ours + theirs)
 
 
+def test_a_pool_customer_can_be_starred_from_the_pool_list_only_by_those_who_see_it(app):
+    with app.env.ctx() as ctx:
+        south = create_department(ctx, "华南大区", root_department(ctx).id).id
+    _ours, ours = in_pool(app, ["星标公司"])
+    _theirs, theirs = in_pool(app, ["华南星标公司"], department=south)
+    login(app, ZHANG)
+    fragment = post(app, f"/customers/pool/{ours[0]}/star", [], headers={"HX-Request": "true"})
+    assert fragment.html.select_one("button")["data-starred"] == "true"
+    post(app, f"/customers/pool/{theirs[0]}/star", [], status=404)
+
+
 def test_the_pool_list_runs_the_same_few_queries_for_5_or_60_customers(app):
     _pool_id, _ids = in_pool(app, [f"公海公司{n}" for n in range(5)])
     login(app, ZHANG)
