@@ -13,6 +13,7 @@ from core.context import Ctx
 
 from . import services
 from .models import Customer
+from .schemas import CustomerText
 
 
 class CustomerRead(BaseModel):
@@ -38,23 +39,12 @@ class CustomerRead(BaseModel):
     updated_at: dt.datetime
 
 
-class CustomerCreate(BaseModel):
+class CustomerCreate(CustomerText):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200)
-    short_name: str | None = Field(default=None, max_length=100)
-    credit_code: str | None = Field(default=None, max_length=30)
-    industry: str | None = Field(default=None, max_length=100)
-    source: str | None = Field(default=None, max_length=100)
     level: Literal["A", "B", "C", "D"] | None = None
     key_customer: bool = False
     deal_status: Literal["open", "won"] = "open"
-    province: str | None = Field(default=None, max_length=50)
-    city: str | None = Field(default=None, max_length=50)
-    district: str | None = Field(default=None, max_length=50)
-    address: str | None = Field(default=None, max_length=300)
-    website: str | None = Field(default=None, max_length=200)
-    remarks: str | None = Field(default=None, max_length=5000)
 
 
 class CustomerUpdate(BaseModel):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from core.context import Ctx
 from core.i18n import _
@@ -15,23 +15,13 @@ from core.imports.declaration import ImportField, ImportSpec
 from . import services
 from .models import Customer
 from .names import valid_credit_code
+from .schemas import CustomerText
 
 
-class CustomerRow(BaseModel):
+class CustomerRow(CustomerText):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: str = Field(min_length=1, max_length=200)
-    short_name: str | None = Field(default=None, max_length=100)
-    credit_code: str | None = Field(default=None, max_length=30)
-    industry: str | None = Field(default=None, max_length=100)
-    source: str | None = Field(default=None, max_length=100)
     level: str | None = Field(default=None, max_length=1)
-    province: str | None = Field(default=None, max_length=50)
-    city: str | None = Field(default=None, max_length=50)
-    district: str | None = Field(default=None, max_length=50)
-    address: str | None = Field(default=None, max_length=300)
-    website: str | None = Field(default=None, max_length=200)
-    remarks: str | None = Field(default=None, max_length=5000)
 
     @field_validator("credit_code")
     @classmethod
