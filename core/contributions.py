@@ -31,7 +31,8 @@ class MenuItem:
 @dataclasses.dataclass(frozen=True)
 class DashboardWidget:
     """A card on the workbench: ``template`` rendered with ``context(request)`` as ``w``.
-    ``charts=True`` loads Apache ECharts on the page (only then: it weighs 1 MB)."""
+    ``charts=True`` loads Apache ECharts on the page (only then: it weighs 1 MB) and draws every
+    ``<div data-chart="{{ option | tojson | forceescape }}">`` of the page (core/js/charts.js)."""
 
     id: str
     title: str | TranslationString
@@ -45,7 +46,9 @@ class DashboardWidget:
 
 @dataclasses.dataclass(frozen=True)
 class RecordPanel:
-    """A panel of a record's 360° view (the customer page shows orders, tickets … this way)."""
+    """A panel of a record's 360° view (the customer page shows orders, tickets … this way).
+    Pages load it lazily from ``/panels/<id>`` (core.web.panels): ``context`` runs only then, on
+    the record found again in the reader's scope, so keep it to the panel's own queries."""
 
     id: str
     title: str | TranslationString
@@ -58,7 +61,9 @@ class RecordPanel:
 @dataclasses.dataclass(frozen=True)
 class RecordChange:
     """A record was created, updated or deleted by a service. ``changes`` maps each changed
-    field to ``(before, after)``; ``model`` is the table name (``customers_customer``)."""
+    field to ``(before, after)``; ``model`` is the table name (``customers_customer``).
+    ``action`` is created / updated / deleted; for a ``Recyclable`` record "deleted" means moved
+    to the recycle bin, later followed by "restored" or "purged" (gone for good)."""
 
     action: str
     model: str

@@ -24,7 +24,8 @@ from core.db import Base, UTCDateTime, utcnow
 #: The download route's path (``core.files.download``), also used where no request is at hand
 #: (a worker's notification links to it).
 DOWNLOAD_PATH = "/files/{id}"
-PURPOSES = ("export", "import", "import_errors")
+#: "attachment": a file an addon links to its records (their access rules, not the owner's, apply).
+PURPOSES = ("export", "import", "import_errors", "attachment")
 DEFAULT_KEEP = dt.timedelta(days=7)
 #: Finished background jobs and export runs are kept this long for administrators, then dropped.
 HISTORY_KEEP = dt.timedelta(days=30)
@@ -65,8 +66,9 @@ def own_file(ctx: Any, file_id: int, *, with_data: bool = False) -> StoredFile:
     """The caller's own, unexpired file; RecordNotFound otherwise (someone else's included)."""
     if ctx.user is None:
         raise RecordNotFound()
+    # an attachment is guarded by its record's rules (the addon's own route), not by who uploaded it
     query = select(StoredFile).where(StoredFile.id == file_id, StoredFile.owner_id == ctx.user.id,
-                                     StoredFile.expires_at > ctx.now)
+                                     StoredFile.expires_at > ctx.now, StoredFile.purpose != "attachment")
     if with_data:
         query = query.options(undefer(StoredFile.data))
     stored = ctx.dbsession.scalar(query)

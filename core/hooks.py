@@ -36,6 +36,7 @@ def kehu_permissions() -> list[Permission]:
         Permission("core.department:write", _("Create and edit departments"), default_roles=("admin",)),
         Permission("core.role:read", _("See roles and their permissions"), default_roles=("admin", "auditor")),
         Permission("core.role:write", _("Edit roles and their permissions"), default_roles=("admin",)),
+        Permission("core.custom_field:admin", _("Define custom fields"), default_roles=("admin",)),
         Permission("core.audit:read", _("Read the audit log"), default_roles=("admin", "auditor")),
         Permission("core.audit:export", _("Export the audit log"), default_roles=("admin", "auditor")),
         Permission("core.job:read", _("See background jobs"), default_roles=("admin", "auditor")),
@@ -48,7 +49,8 @@ def kehu_record_changed(ctx: Ctx, change: RecordChange) -> None:
     """Every create, update and delete a service reports is audited, in its transaction."""
     from core.audit.services import write_audit
 
-    action = {"created": "create", "updated": "update", "deleted": "delete"}.get(change.action, change.action)
+    action = {"created": "create", "updated": "update", "deleted": "delete", "restored": "restore",
+              "purged": "purge"}.get(change.action, change.action)
     write_audit(ctx, action, model=change.model, record_id=change.record_id,
                 changes={field: list(pair) for field, pair in change.changes.items()})
 
@@ -82,6 +84,8 @@ def kehu_menus() -> list[MenuItem]:
                  parent="core.settings", permission="core.department:read"),
         MenuItem(id="core.roles", title=_("Roles"), route="core.roles", icon="shield-lock", order=40,
                  parent="core.settings", permission="core.role:read"),
+        MenuItem(id="core.custom_fields", title=_("Custom fields"), route="core.custom_fields",
+                 icon="input-cursor-text", order=45, parent="core.settings", permission="core.custom_field:admin"),
         MenuItem(id="core.audit", title=_("Audit log"), route="core.audit", icon="journal-text", order=50,
                  parent="core.settings", permission="core.audit:read"),
         MenuItem(id="core.jobs", title=_("Background jobs"), route="core.jobs", icon="gear-wide-connected", order=60,
@@ -157,20 +161,8 @@ def kehu_notification_kinds() -> list[NotificationKind]:
 
 @hookimpl
 def kehu_demo_data(ctx: Ctx) -> None:
-    """A small sales organisation, so scopes can be tried at once: a manager who sees the whole
-    sales department and two salespeople who see their own records (password kehu-demo-1)."""
-    from core.models import User
-    from core.org.services import create_department, root_department
-    from core.users.services import create_user
+    """The demo company (``core.users.demo``): three sales regions, manager1–manager3 and
+    sales1–sales8, so scopes can be tried at once and addons have owners for their records."""
+    from core.users.demo import add_demo_users
 
-    if ctx.dbsession.scalar(select(User.id).where(User.username == "sales")) is not None:
-        return
-    company = root_department(ctx)
-    sales = create_department(ctx, "销售部", company.id)
-    east = create_department(ctx, "华东大区", sales.id)
-    south = create_department(ctx, "华南大区", sales.id)
-    manager = create_user(ctx, "manager", "kehu-demo-1", display_name="王经理", post="销售总监",
-                          roles=["sales_manager"], department_id=sales.id)
-    sales.manager_id = manager.id
-    create_user(ctx, "sales", "kehu-demo-1", display_name="张三", post="销售代表", department_id=east.id)
-    create_user(ctx, "sales2", "kehu-demo-1", display_name="李四", post="销售代表", department_id=south.id)
+    add_demo_users(ctx)

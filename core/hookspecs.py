@@ -55,7 +55,11 @@ def kehu_dashboard_widgets(request: Any) -> list[DashboardWidget]:
 def kehu_record_panels(request: Any, record: Any) -> list[RecordPanel]:
     """Called when a record's 360° page renders; return panels for ``record`` (or ``[]``).
 
-    Check the record's type: every addon is asked about every record. Example::
+    Check the record's type: every addon is asked about every record. Pages load panels lazily
+    (``panels_for(request, record, lazy=True)``): each panel's ``context`` runs when its frame
+    fetches ``/panels/<id>?model=<table>&id=<id>``, on the record found again in the reader's
+    scope (an ``Owned`` model's scope, or the loader its addon registered with
+    ``config.add_record_loader(table, loader)``). Example::
 
         @hookimpl
         def kehu_record_panels(request, record):

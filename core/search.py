@@ -114,6 +114,7 @@ def model_search_provider(
     url: RecordLink | None = None,
     more_url: QueryLink | None = None,
     order: int = 100,
+    condition: Callable[[Any, str], ColumnElement[bool]] | None = None,
 ) -> SearchProvider:
     """A provider searching ``model`` within the reader's scope, one query per search.
 
@@ -122,9 +123,14 @@ def model_search_provider(
     digits cannot be probed. ``hit_title`` (a field, or ``callable(record)`` that must mask what
     it shows itself; default the first of ``fields``) and ``detail`` fields are masked for
     readers without ``<access_key>:see_sensitive``. Whole matches come first, then the most
-    recently updated. Needs ``<access_key>:read``; the page skips it for users without it."""
+    recently updated. Needs ``<access_key>:read``; the page skips it for users without it.
+
+    ``condition(ctx, query)``, when given, is the WHERE clause instead of that match: for a model
+    with its own search index (trigram, full text) that a leading-% LIKE cannot use. The scope,
+    the order and the masking stay the core's; ``fields`` and ``exact_fields`` still say what a
+    whole match is."""
     search = ModelSearch(model, tuple(fields), tuple(exact_fields), hit_title or (fields[0] if fields else ""),
-                         tuple(detail), kind, url)
+                         tuple(detail), kind, url, condition)
     return SearchProvider(id=id, title=title, search=search, order=order, permission=f"{model.access_key}:read",
                           more_url=_query_link(more_url))
 
@@ -140,6 +146,7 @@ class ModelSearch:
     detail: tuple[str, ...]
     kind: Label
     url: RecordLink | None
+    condition: Callable[[Any, str], ColumnElement[bool]] | None = None
 
     def __post_init__(self) -> None:
         problems = self._problems()
@@ -172,11 +179,14 @@ class ModelSearch:
             return []
         ctx = request.ctx
         model: Any = self.model
-        contains = [getattr(model, name).icontains(query, autoescape=True) for name in self.fields]
         whole = [self._whole(name, query) for name in self.exact_fields]
+        if self.condition is not None:
+            matches = self.condition(ctx, query)
+        else:
+            matches = or_(*(getattr(model, name).icontains(query, autoescape=True) for name in self.fields), *whole)
         same_text = [func.lower(getattr(model, name)) == func.lower(query) for name in self.fields]
         statement = (
-            scoped_select(ctx, model).where(or_(*contains, *whole))
+            scoped_select(ctx, model).where(matches)
             .order_by(case((or_(*same_text, *whole), 0), else_=1), model.updated_at.desc(), model.id.desc())
             .limit(limit)
         )

@@ -7,8 +7,17 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from wtforms import BooleanField, DateField, DateTimeLocalField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+from wtforms import (
+    BooleanField,
+    DateField,
+    DateTimeLocalField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 from core.i18n import _
 from core.web.forms import KehuForm
@@ -24,22 +33,26 @@ class CustomerForm(KehuForm):
     name = StringField(_("Customer name"), validators=[DataRequired(), Length(max=200)])
     short_name = StringField(_("Short name"), validators=[Optional(), Length(max=100)])
     credit_code = StringField(_("Unified social credit code"), validators=[Optional(), Length(max=30)])
-    level = SelectField(_("Level"), choices=LEVEL_CHOICES, validators=[Optional()])
+    level = SelectField(_("Level"), choices=LEVEL_CHOICES, validators=[Optional()], validate_choice=False)
     key_customer = BooleanField(_("Key customer"))
     deal_status = SelectField(_("Deal status"), choices=DEAL_CHOICES)
-    industry = StringField(_("Industry"), validators=[Optional(), Length(max=100)])
-    source = StringField(_("Source"), validators=[Optional(), Length(max=100)])
-    province = StringField(_("Province"), validators=[Optional(), Length(max=50)])
-    city = StringField(_("City"), validators=[Optional(), Length(max=50)])
-    district = StringField(_("District"), validators=[Optional(), Length(max=50)])
+    # the lists' and regions' choices are set per request (form_options.prepare); the services
+    # check the values, so a refusal shows beside its select
+    industry = SelectField(_("Industry"), choices=[("", "—")], validate_choice=False)
+    source = SelectField(_("Source"), choices=[("", "—")], validate_choice=False)
+    province = SelectField(_("Province"), choices=[("", "—")], validate_choice=False)
+    city = SelectField(_("City"), choices=[("", "—")], validate_choice=False)
+    district = SelectField(_("District"), choices=[("", "—")], validate_choice=False)
+    tag_names = StringField(_("Tags"), validators=[Optional(), Length(max=700)],
+                       description=_("Separated by commas; a new tag is created as you save."))
     address = StringField(_("Address"), validators=[Optional(), Length(max=300)])
     website = StringField(_("Website"), validators=[Optional(), Length(max=200)])
     remarks = TextAreaField(_("Remarks"), validators=[Optional(), Length(max=5000)])
 
     def values(self) -> dict[str, Any]:
-        """What the services take, blanks as None."""
+        """What the services take, blanks as None; ``tag_names`` go to ``tags.set_customer_tags``."""
         return {name: (field.data or None) if name not in ("key_customer", "deal_status") else field.data
-                for name, field in self._fields.items()}
+                for name, field in self._fields.items() if name != "tag_names" and not name.startswith("cf_")}
 
 
 class ContactForm(KehuForm):
@@ -96,9 +109,39 @@ class PoolForm(KehuForm):
     return_after_days_without_followup = _days(_("Return after days without follow-up"))
     return_after_days_without_deal = _days(_("Return after days without a deal"))
     warn_days_before = _days(_("Warn the owner days before"))
+    max_locked = _days(_("Most locked customers per person"))
     active = BooleanField(_("Active"), default=True)
+    # D-POOL membership (choices set by the view): managers assign and read the history
+    managers = SelectMultipleField(_("Pool managers"), coerce=int)
+    member_users = SelectMultipleField(_("Member users"), coerce=int)
+    member_departments = SelectMultipleField(_("Member departments"), coerce=int,
+                                             description=_("With the departments below them. A pool naming "
+                                                           "nobody is open to everyone."))
+
+    MEMBERSHIP = ("managers", "member_users", "member_departments")
 
     def values(self) -> dict[str, Any]:
-        values = {name: field.data for name, field in self._fields.items()}
+        """The pool's own fields for ``pool.save_pool``; the membership goes to ``pool_members``."""
+        values = {name: field.data for name, field in self._fields.items() if name not in self.MEMBERSHIP}
         values["department_id"] = values["department_id"] or None
         return values
+
+
+class PlanMoveForm(KehuForm):
+    """改期: a follow-up plan's new due time, in the user's time zone."""
+
+    due_at = DateTimeLocalField(_("New time"), format=LOCAL_FORMATS, validators=[InputRequired()])
+
+
+class TeamForm(KehuForm):
+    """团队成员: who (choices set by the view), read-write or read-only, until which day."""
+
+    user_id = SelectField(_("Colleague"), coerce=int, validate_choice=True)
+    can_write = BooleanField(_("May edit"))
+    until = DateField(_("Until"), validators=[Optional()])
+
+
+class AssignForm(KehuForm):
+    """分配 / 转移 one customer: the new owner (choices set by the view)."""
+
+    owner_id = SelectField(_("New owner"), coerce=int, validate_choice=False)  # the services decide who may

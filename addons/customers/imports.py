@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from core.context import Ctx
 from core.i18n import _
 from core.imports.declaration import ImportField, ImportSpec
 
-from . import services
+from . import choices, pool_import, regions, services, tags
+from .exceptions import CityNotInProvince, DistrictNotInCity, ProvinceUnknown, RegionIncomplete
 from .models import Customer
 from .names import valid_credit_code
 from .schemas import CustomerText
@@ -21,7 +22,9 @@ from .schemas import CustomerText
 class CustomerRow(CustomerText):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    level: str | None = Field(default=None, max_length=1)
+    level: str | None = Field(default=None, max_length=100)
+    tags: str | None = Field(default=None, max_length=700)
+    pool: str | None = Field(default=None, max_length=100)  # 公海: import straight into that pool
 
     @field_validator("credit_code")
     @classmethod
@@ -30,21 +33,47 @@ class CustomerRow(CustomerText):
             raise ValueError(_("is not a valid unified social credit code"))
         return value or None
 
-    @field_validator("level")
-    @classmethod
-    def _level(cls, value: str | None) -> str | None:
-        value = (value or "").upper() or None
-        if value is not None and value not in services.LEVELS:
-            raise ValueError(_("must be A, B, C or D"))
-        return value
+    @model_validator(mode="after")
+    def _region(self) -> CustomerRow:
+        """Region names with or without suffix (上海 / 上海市) become the full names; a wrong
+        combination is the row's error in the preview already. A row naming no province leaves
+        the check to the service, with the customer's own province."""
+        if self.province:
+            try:
+                self.province, self.city, self.district = regions.resolve(self.province, self.city, self.district)
+            except (ProvinceUnknown, CityNotInProvince, DistrictNotInCity, RegionIncomplete) as refused:
+                raise ValueError(refused.translation_string) from None
+        return self
+
+
+def _listed(ctx: Ctx, data: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """A label of the administrator's lists (A（重要）, 展会) stands for its value; the tags apart."""
+    data = dict(data)
+    for kind in choices.KINDS:
+        if data.get(kind):
+            data[kind] = choices.value_for(ctx, kind, data[kind])
+    return data, data.pop("tags", None)
 
 
 def create_customer(ctx: Ctx, data: dict[str, Any]) -> Customer:
-    return services.create_customer(ctx, **data)
+    pool_name = data.pop("pool", None)
+    target = pool_import.pool_named(ctx, pool_name) if pool_name else None  # refused before any write
+    data, names = _listed(ctx, data)
+    customer = services.create_customer(ctx, **data)
+    if names:
+        tags.set_customer_tags(ctx, customer.id, names)
+    if target is not None:
+        pool_import.put_in_pool(ctx, customer, target)
+    return customer
 
 
 def update_customer(ctx: Ctx, customer: Customer, data: dict[str, Any]) -> Customer:
-    return services.update_customer(ctx, customer.id, **data)
+    data.pop("pool", None)  # only a new customer goes into a pool; an existing one keeps its owner
+    data, names = _listed(ctx, data)
+    customer = services.update_customer(ctx, customer.id, **data)
+    if names:
+        tags.set_customer_tags(ctx, customer.id, sorted({*tags.tag_names(ctx, customer.id), *tags.parse_names(names)}))
+    return customer
 
 
 CUSTOMERS_IMPORT = ImportSpec(
@@ -64,6 +93,8 @@ CUSTOMERS_IMPORT = ImportSpec(
         ImportField("address", _("Address"), aliases=("地址", "详细地址")),
         ImportField("website", _("Website"), aliases=("网址", "网站")),
         ImportField("remarks", _("Remarks"), aliases=("备注",)),
+        ImportField("tags", _("Tags"), aliases=("标签",)),
+        ImportField("pool", _("Pool"), aliases=("公海", "所属公海")),
     ),
     schema=CustomerRow,
     create=create_customer,

@@ -2,8 +2,10 @@
 with its warning, and who sees which pool. Every move is a ``PoolMove`` row (the reclaim block,
 the claims-per-day count and the customer's timeline read it) and an audited record change.
 
-Visibility: a user sees the company-wide pools and those of their department or of any
-department above it (a 华东大区 pool serves its teams); ``customers.pool:admin`` sees them all.
+Visibility is by membership (``pool_members``): a pool's member users and departments (and the
+departments below them) see it, a pool naming nobody is company-wide; ``customers.pool:admin``
+sees them all. Per-level return days live in ``pool_rules``, locking in ``pool_lock``,
+assignment by a pool manager in ``pool_assign``.
 """
 
 from __future__ import annotations
@@ -13,13 +15,15 @@ from collections.abc import Iterable
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, false, func, or_, select, true, update
+from sqlalchemy import ColumnElement, exists, func, or_, select, update
 
 from core.access.exceptions import RecordNotFound
+from core.access.recycle import live
 from core.access.scopes import get_in_scope, scope_condition
 from core.context import Ctx
 from core.contributions import RecordChange
 from core.i18n import _
+from core.models import User
 from core.notifications.services import notify
 
 from .exceptions import (
@@ -31,7 +35,9 @@ from .exceptions import (
     ReasonRequired,
     ReclaimBlocked,
 )
-from .models import Contact, Customer, Pool, PoolMove
+from .models import Contact, Customer, Pool, PoolMove, PoolRule
+from .pool_members import visible_pools_condition
+from .pool_rules import days_for, rules_by_pool
 from .services import owner_label
 
 RETURNS = ("returned", "auto_returned")
@@ -39,19 +45,6 @@ DEFAULT_ZONE = "Asia/Shanghai"
 
 
 # ---------------------------------------------------------------- visibility
-
-
-def visible_pools_condition(ctx: Ctx) -> ColumnElement[bool]:
-    """The pools the user may see and claim from (module docstring)."""
-    if ctx.access.can("customers.pool:admin"):
-        return true()
-    if ctx.user is None:
-        return false()
-    department = ctx.user.department  # loaded with the user
-    departments = [int(part) for part in (department.path if department else "").split("/") if part.isdigit()]
-    if ctx.user.department_id:
-        departments.append(ctx.user.department_id)
-    return or_(Pool.department_id.is_(None), Pool.department_id.in_(departments))
 
 
 def pools_for(ctx: Ctx) -> list[Pool]:
@@ -63,7 +56,7 @@ def pools_for(ctx: Ctx) -> list[Pool]:
 def pool_customers_condition(ctx: Ctx) -> ColumnElement[bool]:
     """Customers without an owner in a pool the user sees: the pool list's base condition."""
     visible = select(Pool.id).where(Pool.active.is_(True), visible_pools_condition(ctx))
-    return Customer.owner_id.is_(None) & Customer.pool_id.in_(visible)
+    return Customer.owner_id.is_(None) & Customer.pool_id.in_(visible) & live(Customer)
 
 
 def get_customer(ctx: Ctx, customer_id: int) -> Customer:
@@ -79,7 +72,8 @@ def get_customer(ctx: Ctx, customer_id: int) -> Customer:
 
 
 POOL_FIELDS = ("name", "department_id", "max_owned", "max_claims_per_day", "reclaim_block_days",
-               "return_after_days_without_followup", "return_after_days_without_deal", "warn_days_before", "active")
+               "return_after_days_without_followup", "return_after_days_without_deal", "warn_days_before", "active",
+               "max_locked")
 
 
 def save_pool(ctx: Ctx, pool_id: int | None = None, **fields: Any) -> Pool:
@@ -101,7 +95,7 @@ def save_pool(ctx: Ctx, pool_id: int | None = None, **fields: Any) -> Pool:
     ctx.dbsession.add(pool)
     ctx.dbsession.flush()
     if changes:
-        _record(ctx, "created" if pool_id is None else "updated", "customers_pool", pool.id, changes)
+        record_change(ctx, "created" if pool_id is None else "updated", "customers_pool", pool.id, changes)
     return pool
 
 
@@ -119,8 +113,10 @@ def claim_from_pool(ctx: Ctx, customer_ids: Iterable[int]) -> list[Customer]:
     user_id = ctx.user.id
     ids = sorted({int(i) for i in customer_ids})
     rows = {row.id: row for row in ctx.dbsession.execute(
-        select(Customer.id, Customer.name, Customer.owner_id, Customer.pool_id).where(Customer.id.in_(ids)))}
+        select(Customer.id, Customer.name, Customer.owner_id, Customer.pool_id).where(Customer.id.in_(ids),
+                                                                                     live(Customer)))}
     pools = {pool.id: pool for pool in pools_for(ctx)}
+    lock_user(ctx, user_id)
     by_pool: dict[int, list[Any]] = {}
     for customer_id in ids:
         row = rows.get(customer_id)
@@ -144,10 +140,18 @@ def claim_from_pool(ctx: Ctx, customer_ids: Iterable[int]) -> list[Customer]:
                               .execution_options(synchronize_session=False))
         ctx.dbsession.add(PoolMove(customer_id=row.id, pool_id=row.pool_id, action="claimed", user_id=user_id,
                                    at=ctx.now))
-        _record(ctx, "updated", "customers_customer", row.id, {"owner_id": (None, user_id)})
+        record_change(ctx, "updated", "customers_customer", row.id, {"owner_id": (None, user_id)})
     ctx.dbsession.flush()
     return list(ctx.dbsession.scalars(select(Customer).where(Customer.id.in_(ids)).order_by(Customer.id)
                                       .execution_options(populate_existing=True)))
+
+
+def lock_user(ctx: Ctx, user_id: int) -> None:
+    """Serialise one user's claims (and locks): two requests of the same person must not both
+    count "9 of 10" and take one more each. PostgreSQL locks the user's row until the
+    transaction ends (the second request then counts what the first wrote); SQLite has one
+    writer at a time already, and a transaction that read before another wrote cannot write."""
+    ctx.dbsession.execute(select(User.id).where(User.id == user_id).with_for_update())
 
 
 def check_claim_limits(ctx: Ctx, pool: Pool, rows: list[Any], user_id: int) -> None:
@@ -199,52 +203,68 @@ def return_to_pool(ctx: Ctx, customer_id: int, pool_id: int, reason: str) -> Cus
 
 
 def _release(ctx: Ctx, customer: Customer, pool: Pool, action: str, reason: str | None) -> None:
-    previous, before_pool = customer.owner_id, customer.pool_id
-    customer.owner_id, customer.pool_id, customer.acquired_at = None, pool.id, None
+    previous, before_pool, was_locked = customer.owner_id, customer.pool_id, customer.locked
+    customer.owner_id, customer.pool_id, customer.acquired_at, customer.locked = None, pool.id, None, False
     ctx.dbsession.execute(update(Contact).where(Contact.customer_id == customer.id).values(owner_id=None)
                           .execution_options(synchronize_session="fetch"))
     ctx.dbsession.add(PoolMove(customer_id=customer.id, pool_id=pool.id, action=action,
                                user_id=ctx.user.id if ctx.user else None, previous_owner_id=previous,
                                reason=reason, at=ctx.now))
     ctx.dbsession.flush()
-    _record(ctx, "updated", "customers_customer", customer.id,
-            {"owner_id": (previous, None), "pool_id": (before_pool, pool.id)})
+    changes: dict[str, tuple[Any, Any]] = {"owner_id": (previous, None), "pool_id": (before_pool, pool.id)}
+    if was_locked:
+        changes["locked"] = (True, False)
+    record_change(ctx, "updated", "customers_customer", customer.id, changes)
 
 
 # ---------------------------------------------------------------- automatic return
 
 
-def due_at(pool: Pool, customer: Customer) -> tuple[dt.datetime, str, int] | None:
-    """When the customer goes back by the pool's rules, why and after how many days (D-RETURN):
-    "no follow-up" counts from max(last follow-up, acquired), "no deal" from acquired; won
-    customers never go back for want of a deal."""
+def due_at(pool: Pool, customer: Customer, rules: dict[str, PoolRule] | None = None
+           ) -> tuple[dt.datetime, str, int] | None:
+    """When the customer goes back by the pool's rules (those of its level first, ``rules``),
+    why and after how many days (D-RETURN): "no follow-up" counts from max(last follow-up,
+    acquired), "no deal" from acquired; won customers never go back for want of a deal, locked
+    ones never go back."""
+    if customer.locked:
+        return None
     start = customer.acquired_at or customer.created_at
+    followup_days, deal_days = days_for(pool, customer, rules)
     dues = []
-    if pool.return_after_days_without_followup is not None:
+    if followup_days is not None:
         clock = max(start, customer.last_followup_at or start)
-        dues.append((clock + dt.timedelta(days=pool.return_after_days_without_followup), "followup",
-                     pool.return_after_days_without_followup))
-    if pool.return_after_days_without_deal is not None and customer.deal_status != "won":
-        dues.append((start + dt.timedelta(days=pool.return_after_days_without_deal), "deal",
-                     pool.return_after_days_without_deal))
+        dues.append((clock + dt.timedelta(days=followup_days), "followup", followup_days))
+    if deal_days is not None and customer.deal_status != "won":
+        dues.append((start + dt.timedelta(days=deal_days), "deal", deal_days))
     return min(dues) if dues else None
 
 
 def auto_return_due(ctx: Ctx) -> dict[str, int]:
     """The periodic job: owned customers of each active pool with rules go back when due, and
     their owners are told ``warn_days_before`` days ahead — once per clock (a new follow-up
-    starts a new one). Returns how many were returned and warned."""
+    starts a new one). Locked customers are skipped, and so are those another addon keeps
+    (``customers_pool_return_exempt``, asked once per pool with every customer due or to warn).
+    Returns how many were returned and warned."""
     counts = {"returned": 0, "warned": 0}
-    rules = or_(Pool.return_after_days_without_followup.is_not(None), Pool.return_after_days_without_deal.is_not(None))
-    for pool in ctx.dbsession.scalars(select(Pool).where(Pool.active.is_(True), rules).order_by(Pool.id)).all():
+    rules = or_(Pool.return_after_days_without_followup.is_not(None), Pool.return_after_days_without_deal.is_not(None),
+                exists().where(PoolRule.pool_id == Pool.id))
+    pools = ctx.dbsession.scalars(select(Pool).where(Pool.active.is_(True), rules).order_by(Pool.id)).all()
+    level_rules = rules_by_pool(ctx, [pool.id for pool in pools])
+    for pool in pools:
         customers = ctx.dbsession.scalars(select(Customer).where(Customer.pool_id == pool.id,
-                                                                 Customer.owner_id.is_not(None))
+                                                                 Customer.owner_id.is_not(None),
+                                                                 Customer.locked.is_(False), live(Customer))
                                           .order_by(Customer.id)).all()
+        candidates = []
         for customer in customers:
-            due = due_at(pool, customer)
-            if due is None:
+            due = due_at(pool, customer, level_rules.get(pool.id))
+            if due is not None and (due[0] <= ctx.now or (
+                    pool.warn_days_before and due[0] - dt.timedelta(days=pool.warn_days_before) <= ctx.now)):
+                candidates.append((customer, due))
+        kept = exempt_ids(ctx, [customer.id for customer, _due in candidates])
+        for customer, (when, kind, days) in candidates:
+            if customer.id in kept:
                 continue
-            when, kind, days = due
             if when <= ctx.now:
                 owner = customer.owner_id
                 _release(ctx, customer, pool, "auto_returned", f"{kind}:{days}")
@@ -254,11 +274,22 @@ def auto_return_due(ctx: Ctx) -> dict[str, int]:
                                   mapping={"name": customer.name, "days": days, "pool": pool.name}))
                 notify(ctx, [owner], "customers.pool_warning", customer, message, url=f"/customers/{customer.id}")
                 counts["returned"] += 1
-            elif (pool.warn_days_before and when - dt.timedelta(days=pool.warn_days_before) <= ctx.now
-                  and _warn(ctx, pool, customer, when)):
+            elif _warn(ctx, pool, customer, when):
                 counts["warned"] += 1
     ctx.dbsession.flush()
     return counts
+
+
+def exempt_ids(ctx: Ctx, customer_ids: list[int]) -> set[int]:
+    """The customers other addons keep with their owners (an open opportunity …), asked in one
+    call of ``customers_pool_return_exempt``; ids the addon was not asked about are ignored."""
+    if not customer_ids:
+        return set()
+    asked = set(customer_ids)
+    kept: set[int] = set()
+    for answer in ctx.hooks.customers_pool_return_exempt(ctx=ctx, customer_ids=list(customer_ids)):
+        kept.update(int(i) for i in answer or () if int(i) in asked)
+    return kept
 
 
 def _warn(ctx: Ctx, pool: Pool, customer: Customer, when: dt.datetime) -> bool:
@@ -302,6 +333,7 @@ def _day_start(ctx: Ctx) -> dt.datetime:
     return dt.datetime.combine(ctx.now.astimezone(zone).date(), dt.time(), tzinfo=zone).astimezone(dt.UTC)
 
 
-def _record(ctx: Ctx, action: str, table: str, record_id: int, changes: dict[str, tuple[Any, Any]]) -> None:
+def record_change(ctx: Ctx, action: str, table: str, record_id: int, changes: dict[str, tuple[Any, Any]]) -> None:
+    """Audit (and tell every addon of) a change the pool made, as the services do."""
     ctx.hooks.kehu_record_changed(ctx=ctx, change=RecordChange(
         action, table, record_id, changes, user_id=ctx.user.id if ctx.user else None, at=ctx.now))

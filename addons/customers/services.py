@@ -4,12 +4,11 @@ and demo data all call these functions."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -20,10 +19,12 @@ from core.i18n import _
 from core.models import User
 from core.notifications.services import notify
 
+from . import choices, regions
 from .exceptions import (
     ContentRequired,
     CreditCodeInvalid,
     CreditCodeTaken,
+    CustomerInRecycleBin,
     CustomerNameTaken,
     MobileInvalid,
     NameRequired,
@@ -32,6 +33,7 @@ from .exceptions import (
 from .models import Contact, Customer, Followup
 from .names import normalise_company_name, pinyin_of, valid_credit_code, valid_mobile
 
+#: The default levels; the list itself is the administrator's (choices.py), checked by check_values.
 LEVELS = ("A", "B", "C", "D")
 DEAL_STATUSES = ("open", "won")
 FOLLOWUP_KINDS = ("phone", "visit", "wechat", "email", "other")
@@ -40,15 +42,6 @@ CUSTOMER_FIELDS = ("name", "short_name", "credit_code", "industry", "source", "l
                    "deal_status", "province", "city", "district", "address", "website", "remarks",
                    "next_followup_at")
 CONTACT_FIELDS = ("name", "title", "mobile", "phone", "email", "wechat", "birthday", "primary")
-DUPLICATE_LIMIT = 10
-
-
-@dataclasses.dataclass(frozen=True)
-class Duplicate:
-    """A 查重 hit: only what avoids poaching — the name and its owner's name (D-DUP)."""
-
-    name: str
-    owner: str
 
 
 # ---------------------------------------------------------------- customers
@@ -60,6 +53,8 @@ def create_customer(ctx: Ctx, *, name: str, owner_id: int | None = None, **field
     atomically by the unique indexes, so two users saving at once cannot both win."""
     ctx.access.require("customers.customer:create")
     values = _clean_customer(dict(fields, name=name))
+    choices.check_values(ctx, values)
+    regions.resolve_values(values)
     customer = Customer(owner_id=owner_id if owner_id is not None else _user_id(ctx),
                         key_customer=False, deal_status="open")
     for field, value in values.items():
@@ -80,6 +75,8 @@ def update_customer(ctx: Ctx, customer_id: int, **fields: Any) -> Customer:
     """Change the given fields; the same uniqueness as on create."""
     customer = get_in_scope(ctx, Customer, customer_id, "write")
     values = _clean_customer({f: v for f, v in fields.items() if f in CUSTOMER_FIELDS}, partial=True)
+    choices.check_values(ctx, values, customer)
+    regions.resolve_values(values, customer)
     changes = {f: (getattr(customer, f), v) for f, v in values.items() if getattr(customer, f) != v}
     for field, (_before, after) in changes.items():
         setattr(customer, field, after)
@@ -92,86 +89,93 @@ def update_customer(ctx: Ctx, customer_id: int, **fields: Any) -> Customer:
 
 
 def delete_customer(ctx: Ctx, customer_id: int) -> None:
-    """Delete a customer with its contacts and follow-ups (cascade)."""
-    customer = get_in_scope(ctx, Customer, customer_id, "delete")
-    _changed(ctx, "deleted", customer, {"name": (customer.name, None)})
-    for model in (Contact, Followup):
-        for child in ctx.dbsession.scalars(select(model).where(model.customer_id == customer.id)):
-            ctx.dbsession.delete(child)
-    ctx.dbsession.delete(customer)
-    ctx.dbsession.flush()
+    """Move a customer with its contacts and follow-ups to the recycle bin (restorable for 30
+    days: see ``recycle``)."""
+    from .recycle import delete_customers
+
+    get_in_scope(ctx, Customer, customer_id, "delete")
+    delete_customers(ctx, [customer_id])
 
 
 def assign_customers(ctx: Ctx, customer_ids: Iterable[int], owner_id: int) -> int:
-    """转移: a new owner for the customers the user may change, their contacts following; the new
-    owner is notified once ("customers.assigned"). Returns how many changed."""
+    """转移: a new owner for the customers the user may change, their contacts and the previous
+    owner's open follow-up plans following; the new owner is notified once ("customers.assigned").
+    Returns how many changed."""
+    from .plans import hand_over  # plans build on customers, not the other way round
+
     ctx.access.require("customers.customer:write")
     new_owner = ctx.dbsession.get(User, owner_id)
     if new_owner is None or not new_owner.active:
         raise UnknownChoice(value=owner_id, field=_("owner"))
     customers = list(ctx.dbsession.scalars(scoped_select(ctx, Customer, "write")
                                            .where(Customer.id.in_(list(customer_ids))).order_by(Customer.id)))
-    changed = [c for c in customers if c.owner_id != owner_id]
+    pooled = [c.id for c in customers if c.owner_id is None and c.pool_id is not None]
+    if pooled:  # 分配 from a pool: only to its members, with its pool move (pool_assign)
+        from .pool_assign import assign_from_pool
+
+        assign_from_pool(ctx, pooled, owner_id)
+    changed = [c for c in customers if c.owner_id != owner_id and c.id not in pooled]
     for customer in changed:
         before, customer.owner_id = customer.owner_id, owner_id
         _changed(ctx, "updated", customer, {"owner_id": (before, owner_id)})
         for contact in ctx.dbsession.scalars(select(Contact).where(Contact.customer_id == customer.id)):
             contact.owner_id = owner_id
+        hand_over(ctx, customer, before, owner_id)
     ctx.dbsession.flush()
-    if changed and owner_id != _user_id(ctx):
-        first = changed[0]
-        if len(changed) == 1:
-            message = _("${user} assigned the customer “${name}” to you.",
-                        mapping={"user": _actor(ctx), "name": first.name})
-            url = f"/customers/{first.id}"
-        else:
-            message = _("${user} assigned ${count} customers to you.",
-                        mapping={"user": _actor(ctx), "count": len(changed)})
-            url = "/customers"
-        notify(ctx, [owner_id], "customers.assigned", first if len(changed) == 1 else None, message, url=url)
-    return len(changed)
+    notify_assigned(ctx, changed, owner_id)
+    return len(changed) + len(pooled)
+
+
+def notify_assigned(ctx: Ctx, customers: Sequence[Customer], owner_id: int) -> None:
+    """Tell the new owner once ("customers.assigned") — not when they assigned to themselves."""
+    if not customers or owner_id == _user_id(ctx):
+        return
+    first = customers[0]
+    if len(customers) == 1:
+        message = _("${user} assigned the customer “${name}” to you.",
+                    mapping={"user": _actor(ctx), "name": first.name})
+        url = f"/customers/{first.id}"
+    else:
+        message = _("${user} assigned ${count} customers to you.",
+                    mapping={"user": _actor(ctx), "count": len(customers)})
+        url = "/customers"
+    notify(ctx, [owner_id], "customers.assigned", first if len(customers) == 1 else None, message, url=url)
 
 
 def set_level(ctx: Ctx, customer_ids: Iterable[int], level: str | None) -> int:
     """One level for many customers (bulk action); returns how many changed."""
+    return set_listed(ctx, customer_ids, "level", level)
+
+
+def set_listed(ctx: Ctx, customer_ids: Iterable[int], field: str, value: str | None) -> int:
+    """批量修改: one value of an administrator's list (level, source, industry) for many
+    customers, each change audited; returns how many changed."""
     ctx.access.require("customers.customer:write")
-    level = _choice(level or None, LEVELS, _("level"))
+    if field not in choices.KINDS:
+        raise TypeError(f"{field!r} is not a listed field")
+    value = value or None
+    choices.check_values(ctx, {field: value})
     customers = ctx.dbsession.scalars(scoped_select(ctx, Customer, "write").where(Customer.id.in_(list(customer_ids))))
     changed = 0
     for customer in customers:
-        if customer.level != level:
-            before, customer.level = customer.level, level
-            _changed(ctx, "updated", customer, {"level": (before, level)})
+        if getattr(customer, field) != value:
+            before = getattr(customer, field)
+            setattr(customer, field, value)
+            _changed(ctx, "updated", customer, {field: (before, value)})
             changed += 1
     ctx.dbsession.flush()
     return changed
 
 
-def find_duplicates(ctx: Ctx, name: str | None = None, mobile: str | None = None,
-                    credit_code: str | None = None) -> list[Duplicate]:
-    """查重 across the whole installation, whatever the caller's scope (D-DUP): customers whose
-    normalised name contains this one's, whose credit code is this one, or with a contact of
-    this mobile number. Returns only names and owners' names, at most 10."""
-    conditions = []
-    key = normalise_company_name(name) if name and name.strip() else ""
-    if key:
-        conditions.append(Customer.name_key.contains(key, autoescape=True))
-    code = valid_credit_code(credit_code) if credit_code else None
-    if code:
-        conditions.append(Customer.credit_code == code)
-    number = valid_mobile(mobile) if mobile else None
-    if number:
-        conditions.append(Customer.id.in_(select(Contact.customer_id).where(Contact.mobile == number)))
-    if not conditions:
-        return []
-    rows = ctx.dbsession.execute(
-        select(Customer.name, User.display_name, User.username)
-        .outerjoin(User, User.id == Customer.owner_id)
-        .where(or_(*conditions))
-        .order_by((Customer.name_key == key).desc(), Customer.id)
-        .limit(DUPLICATE_LIMIT)
-    )
-    return [Duplicate(name=row[0], owner=row[1] or row[2] or "—") for row in rows]
+def find_duplicates(ctx: Ctx, name: str | None = None, mobile: str | None = None, credit_code: str | None = None,
+                    email: str | None = None, exclude_id: int | None = None) -> list[Any]:
+    """查重 lives in ``duplicates.find_duplicates`` (masking, similar names, the addon hook);
+    kept here for the callers of the services."""
+    from .duplicates import DuplicateQuery
+    from .duplicates import find_duplicates as find
+
+    return find(ctx, DuplicateQuery(name=name, mobile=mobile, email=email, credit_code=credit_code,
+                                    exclude_id=exclude_id))
 
 
 # ---------------------------------------------------------------- contacts
@@ -207,6 +211,14 @@ def update_contact(ctx: Ctx, contact_id: int, **fields: Any) -> Contact:
     return contact
 
 
+def delete_contact(ctx: Ctx, contact_id: int) -> None:
+    """Delete a contact (``customers.contact:delete``, within the delete scope); audited."""
+    contact = get_in_scope(ctx, Contact, contact_id, "delete")
+    _changed(ctx, "deleted", contact, {"name": (contact.name, None)})
+    ctx.dbsession.delete(contact)
+    ctx.dbsession.flush()
+
+
 def list_contacts(ctx: Ctx, customer_id: int) -> list[Contact]:
     """The customer's contacts, the primary one first."""
     return list(ctx.dbsession.scalars(_under_customer(ctx, Contact, customer_id)
@@ -226,8 +238,9 @@ def _under_customer(ctx: Ctx, model: type, customer_id: int) -> Any:
 
 def add_followup(ctx: Ctx, customer_id: int, *, kind: str, content: str, next_at: dt.datetime | None = None,
                  next_step: str | None = None) -> Followup:
-    """快速跟进: the author owns the follow-up; the customer's last follow-up becomes now, and its
-    next follow-up ``next_at`` when given."""
+    """快速跟进: the author owns the follow-up; the customer's last follow-up becomes now. The
+    author's open plans for the customer are done and ``next_at`` makes a new plan
+    (``plans.plan_from_followup``), which keeps the customer's next follow-up."""
     ctx.access.require("customers.followup:create")
     customer = get_in_scope(ctx, Customer, customer_id, "read")
     content = (content or "").strip()
@@ -238,13 +251,45 @@ def add_followup(ctx: Ctx, customer_id: int, *, kind: str, content: str, next_at
     ctx.dbsession.add(followup)
     changes: dict[str, tuple[Any, Any]] = {"last_followup_at": (customer.last_followup_at, ctx.now)}
     customer.last_followup_at = ctx.now
-    if next_at is not None:
-        changes["next_followup_at"] = (customer.next_followup_at, next_at)
-        customer.next_followup_at = next_at
     ctx.dbsession.flush()
     _changed(ctx, "created", followup, {"kind": (None, followup.kind), "content": (None, content)})
+    from .plans import plan_from_followup  # plans build on follow-ups, not the other way round
+
+    next_before = customer.next_followup_at
+    plan_from_followup(ctx, customer, followup)
+    if customer.next_followup_at != next_before:
+        changes["next_followup_at"] = (next_before, customer.next_followup_at)
     _changed(ctx, "updated", customer, changes)
     return followup
+
+
+def update_followup(ctx: Ctx, followup_id: int, **fields: Any) -> Followup:
+    """Correct a follow-up (``customers.followup:write``: managers by default); audited."""
+    followup = get_in_scope(ctx, Followup, followup_id, "write")
+    values = {f: v for f, v in fields.items() if f in ("kind", "content", "next_at", "next_step")}
+    if "content" in values:
+        values["content"] = (values["content"] or "").strip()
+        if not values["content"]:
+            raise ContentRequired()
+    if "kind" in values:
+        values["kind"] = _choice(values["kind"], FOLLOWUP_KINDS, _("type"))
+    if "next_step" in values:
+        values["next_step"] = (values["next_step"] or "").strip() or None
+    changes = {f: (getattr(followup, f), v) for f, v in values.items() if getattr(followup, f) != v}
+    for field, (_before, after) in changes.items():
+        setattr(followup, field, after)
+    ctx.dbsession.flush()
+    if changes:
+        _changed(ctx, "updated", followup, changes)
+    return followup
+
+
+def delete_followup(ctx: Ctx, followup_id: int) -> None:
+    """Delete a follow-up (``customers.followup:delete``, within the delete scope); audited."""
+    followup = get_in_scope(ctx, Followup, followup_id, "delete")
+    _changed(ctx, "deleted", followup, {"content": (followup.content, None)})
+    ctx.dbsession.delete(followup)
+    ctx.dbsession.flush()
 
 
 def list_followups(ctx: Ctx, customer_id: int, limit: int = 50) -> list[Followup]:
@@ -272,8 +317,8 @@ def _clean_customer(values: dict[str, Any], partial: bool = False) -> dict[str, 
         if code is None:
             raise CreditCodeInvalid(code=out["credit_code"])
         out["credit_code"] = code
-    if "level" in out:
-        out["level"] = _choice(out["level"], LEVELS, _("level"))
+    if out.get("level"):  # the administrator's list: choices.check_values
+        out["level"] = out["level"].upper()
     if "deal_status" in out:
         out["deal_status"] = _choice(out["deal_status"] or "open", DEAL_STATUSES, _("deal status"))
     if "key_customer" in out:
@@ -317,6 +362,8 @@ def _check_unique(ctx: Ctx, customer: Customer) -> None:
     others = select(Customer).where(Customer.id != customer.id) if customer.id else select(Customer)
     with ctx.dbsession.no_autoflush:
         same = ctx.dbsession.scalars(others.where(Customer.name_key == customer.name_key).limit(1)).first()
+        if same is not None and same.deleted_at is not None:
+            raise CustomerInRecycleBin(name=same.name)
         if same is not None:
             raise CustomerNameTaken(name=same.name, owner=owner_label(ctx, same.owner_id))
         if customer.credit_code:

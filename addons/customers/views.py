@@ -9,30 +9,30 @@ from pyramid.request import Request
 from sqlalchemy import func, select
 
 from core.access.masking import shown as shown_value
+from core.access.recycle import live
 from core.exceptions import KehuError
 from core.i18n import _
 from core.org.services import department_tree
 from core.web.forms import blank_form, flash_done, save_form
 from core.web.panels import panels_for
 
-from . import exceptions, pool, services
+from . import custom_fields, exceptions, form_options, plan_views, pool, pool_views, services
 from .forms import (
     DEAL_CHOICES,
     FOLLOWUP_KINDS,
     ContactForm,
-    CustomerForm,
     FollowupForm,
-    PoolForm,
     ReturnForm,
     to_utc,
 )
-from .models import Customer, Pool
+from .models import Customer, Pool, PoolMember
 
 CUSTOMER_ERRORS = {
     exceptions.CustomerNameTaken: "name",
     exceptions.NameRequired: "name",
     exceptions.CreditCodeInvalid: "credit_code",
     exceptions.CreditCodeTaken: "credit_code",
+    **form_options.ERRORS,
 }
 CONTACT_ERRORS = {exceptions.MobileInvalid: "mobile", exceptions.NameRequired: "name"}
 
@@ -47,10 +47,12 @@ def customer_detail(request: Request) -> dict[str, Any]:
 
 
 def followup_add(request: Request) -> Any:
-    """The quick-add form's POST: back to the page on success, the page with errors otherwise."""
+    """The quick-add form's POST: back to the page on success, the page with errors otherwise.
+    From a list row (写跟进, ``next`` given) it returns to that list, or shows the small form again."""
     ctx = request.ctx
     customer = services.get_customer(ctx, int(request.matchdict["id"]))
     form = FollowupForm.for_request(request)
+    back = plan_views.quick_next(request, request.POST.get("next"))
     timezone = getattr(request.user, "timezone", None)
     saved = save_form(request, form, lambda: services.add_followup(
         ctx, customer.id, kind=form.kind.data, content=form.content.data,
@@ -58,7 +60,9 @@ def followup_add(request: Request) -> Any:
         {exceptions.ContentRequired: "content"})
     if saved is not None:
         flash_done(request, _("Follow-up saved."))
-        return HTTPSeeOther(request.route_path("customers.detail", id=customer.id) + "#followups")
+        return HTTPSeeOther(back or request.route_path("customers.detail", id=customer.id) + "#followups")
+    if back:
+        return plan_views.quick_page_with_errors(request, customer, form, back)
     return _detail(request, customer, form)
 
 
@@ -92,7 +96,8 @@ def pool_claim(request: Request) -> Any:
 
 MOVES = {"claimed": _("Claimed from the pool"), "returned": _("Returned to the pool"),
          "auto_returned": _("Returned to the pool automatically"), "warned": _("Warned: goes back to the pool soon"),
-         "assigned": _("Assigned from the pool")}
+         "assigned": _("Assigned from the pool"), "locked": _("Locked"), "unlocked": _("Unlocked"),
+         "imported": _("Imported into the pool")}
 
 
 def _moves(request: Request, customer: Any) -> list[dict[str, Any]]:
@@ -128,23 +133,29 @@ def _detail(request: Request, customer: Any, form: FollowupForm, return_form: Re
     owner = services.owner_label(ctx, customer.owner_id)
     return {
         "customer": customer, "owner": owner, "contacts": contacts, "followups": followups, "form": form,
+        "facts": form_options.detail_facts(ctx, customer),  # list labels, tags
+        "custom": custom_fields.shown(ctx, customer),  # admins' custom fields
         "kinds": dict(FOLLOWUP_KINDS), "deal_labels": dict(DEAL_CHOICES),
         "may_write": ctx.access.can("customers.customer:write"),
         "may_follow": ctx.access.can("customers.followup:create"),
         "may_add_contact": ctx.access.can("customers.contact:create"),
         "may_edit_contact": ctx.access.can("customers.contact:write"),
-        "panels": panels_for(request, customer), "page_title": customer.name,
+        "panels": panels_for(request, customer, lazy=True), "page_title": customer.name,
         "moves": _moves(request, customer),
+        "plans": plan_views.plan_box(request, customer),  # 跟进计划: open ones with their buttons, closed ones
         "may_claim": customer.owner_id is None and ctx.access.can("customers.pool:claim"),
         "may_return": customer.owner_id is not None and ctx.access.can("customers.customer:write"),
         "return_form": return_form if return_form is not None else _return_form(request, blank=True),
+        **pool_views.detail_extras(request, customer),  # 锁定, 分配 / 转移
     }
 
 
 def customer_new(request: Request) -> Any:
     ctx = request.ctx
-    form = CustomerForm.for_request(request)
-    saved = save_form(request, form, lambda: services.create_customer(ctx, **form.values()), CUSTOMER_ERRORS)
+    form = custom_fields.customer_form(request)
+    form_options.prepare(request, form)
+    saved = save_form(request, form, lambda: custom_fields.save_custom(ctx, form_options.save_tags(
+        ctx, services.create_customer(ctx, **form.values()), form), form, creating=True), CUSTOMER_ERRORS)
     if saved is not None:
         flash_done(request, _("Customer created."))
         return HTTPSeeOther(request.route_path("customers.detail", id=saved.id))
@@ -154,9 +165,10 @@ def customer_new(request: Request) -> Any:
 def customer_edit(request: Request) -> Any:
     ctx = request.ctx
     customer = services.get_customer(ctx, int(request.matchdict["id"]), "write")
-    form = CustomerForm.for_request(request, obj=customer)
-    saved = save_form(request, form, lambda: services.update_customer(ctx, customer.id, **form.values()),
-                      CUSTOMER_ERRORS)
+    form = custom_fields.customer_form(request, customer)
+    form_options.prepare(request, form, customer)
+    saved = save_form(request, form, lambda: custom_fields.save_custom(ctx, form_options.save_tags(
+        ctx, services.update_customer(ctx, customer.id, **form.values()), form), form), CUSTOMER_ERRORS)
     if saved is not None:
         flash_done(request, _("Saved."))
         return HTTPSeeOther(request.route_path("customers.detail", id=customer.id))
@@ -197,45 +209,18 @@ def contact_edit(request: Request) -> Any:
     return {"form": form, "customer": customer, "contact": contact, "page_title": contact.name}
 
 
-def duplicates(request: Request) -> dict[str, Any]:
-    """查重: anyone with read access searches the whole installation; names and owners only."""
-    params = request.GET
-    name, mobile, code = (params.get(k, "").strip()[:200] for k in ("name", "mobile", "credit_code"))
-    hits = services.find_duplicates(request.ctx, name=name or None, mobile=mobile or None, credit_code=code or None)
-    return {"hits": hits, "name": name, "mobile": mobile, "credit_code": code, "searched": bool(name or mobile or code),
-            "page_title": request.localizer.translate(_("Duplicate check"))}
-
-
 def pools_admin(request: Request) -> dict[str, Any]:
     """The pools and their rules (admin), with how many customers each holds."""
     ctx = request.ctx
     ctx.access.require("customers.pool:admin")
-    held = dict(ctx.dbsession.execute(select(Customer.pool_id, func.count()).where(Customer.owner_id.is_(None))
+    held = dict(ctx.dbsession.execute(select(Customer.pool_id, func.count()).where(Customer.owner_id.is_(None),
+                                                                              live(Customer))
                                       .group_by(Customer.pool_id)).all())
     departments = {d.id: d.name for d in department_tree(ctx)}
+    named = dict(ctx.dbsession.execute(select(PoolMember.pool_id, func.count()).group_by(PoolMember.pool_id)).all())
     return {"pools": pool.pools_for(ctx) + _inactive_pools(ctx), "held": held, "departments": departments,
-            "page_title": request.localizer.translate(_("Public pools"))}
+            "named": named, "page_title": request.localizer.translate(_("Public pools"))}
 
 
 def _inactive_pools(ctx: Any) -> list[Pool]:
     return list(ctx.dbsession.scalars(select(Pool).where(Pool.active.is_(False)).order_by(Pool.name, Pool.id)))
-
-
-def pool_edit(request: Request) -> Any:
-    """Create (no id) or change a pool's rules."""
-    ctx = request.ctx
-    pool_id = int(request.matchdict["id"]) if "id" in request.matchdict else None
-    record = ctx.dbsession.get(Pool, pool_id) if pool_id is not None else None
-    if pool_id is not None and record is None:
-        raise exceptions.PoolUnavailable()
-    form = PoolForm.for_request(request, obj=record) if record is not None else PoolForm.for_request(request)
-    if record is not None and request.method != "POST":
-        form.department_id.data = record.department_id or 0
-    form.department_id.choices = [(0, request.localizer.translate(_("Company-wide")))] + [
-        (d.id, d.name) for d in department_tree(ctx)]
-    saved = save_form(request, form, lambda: pool.save_pool(ctx, pool_id, **form.values()))
-    if saved is not None:
-        flash_done(request, _("Saved."))
-        return HTTPSeeOther(request.route_path("customers.pools"))
-    return {"form": form, "pool": record,
-            "page_title": record.name if record else request.localizer.translate(_("New pool"))}

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, TypeVar
 
-from sqlalchemy import ColumnElement, ForeignKey, Select, false, func, or_, select, true
+from sqlalchemy import ColumnElement, ForeignKey, Select, and_, false, func, or_, select, true
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from core.access.exceptions import RecordNotFound
+from core.access.members import has_team, member_condition
+from core.access.recycle import is_recyclable
 from core.i18n import _
 from core.models import Department, User
 
@@ -38,11 +40,24 @@ class Owned:
         return mapped_column(ForeignKey("core_user.id", ondelete="SET NULL"), default=None, index=True)
 
 
-def scope_condition(ctx: Any, model: type, action: str = "read") -> ColumnElement[bool]:
+def scope_condition(ctx: Any, model: type, action: str = "read", *, recycled: bool = False) -> ColumnElement[bool]:
     """The WHERE clause limiting ``model`` to what ``ctx.user`` may ``action``.
 
     Raises PermissionDenied when no role grants ``<access_key>:<action>`` at all. Addons that
-    widen access (team members of a record) OR their own condition with this one."""
+    widen access OR their own condition with this one; team members of a ``HasTeam`` record
+    (``core.access.members``) reach it for read (and write, if read-write) here. A
+    ``Recyclable`` record in the recycle bin is outside every scope, unless ``recycled`` asks for
+    the bin's records (and only those) instead."""
+    owned = _owner_condition(ctx, model, action)
+    if has_team(model):
+        owned = or_(owned, member_condition(ctx, model, action))
+    if not is_recyclable(model):
+        return owned
+    deleted = model.deleted_at.is_not(None) if recycled else model.deleted_at.is_(None)  # type: ignore[attr-defined]
+    return and_(owned, deleted)
+
+
+def _owner_condition(ctx: Any, model: type, action: str) -> ColumnElement[bool]:
     access = ctx.access
     permission = f"{model.access_key}:{action}"
     access.require(permission)

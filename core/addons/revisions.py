@@ -18,8 +18,18 @@ from core.db import Base
 
 TEMPLATE = CORE_MIGRATIONS / "script.py.mako"
 #: Core tables outside core/models.py.
-CORE_MODEL_MODULES = ("core.jobs.models", "core.notifications.models", "core.api.models", "core.files",
-                      "core.lists.models", "core.lists.export_models", "core.imports.models")
+CORE_MODEL_MODULES = ("core.access.members", "core.customfields.models", "core.jobs.models",
+                      "core.notifications.models", "core.api.models", "core.files", "core.lists.models",
+                      "core.lists.export_models", "core.imports.models")
+
+
+def migration_only(metadata: Any) -> set[str]:
+    """Names of database objects a migration creates that no model describes — search indexes
+    such as PostgreSQL trigram or expression GIN indexes and SQLite FTS5 tables with their shadow
+    tables — declared by their table as ``__table_args__ = (..., {"info": {"migration_only":
+    (names...)}})``. Autogenerate and the models-vs-migrations checks leave them alone instead
+    of proposing to drop them."""
+    return {name for table in metadata.tables.values() for name in table.info.get("migration_only", ())}
 
 
 def write_revision(env: Any, addon: str, message: str, *, autogenerate: bool) -> Path:
@@ -35,10 +45,13 @@ def write_revision(env: Any, addon: str, message: str, *, autogenerate: bool) ->
     if (path.parent / "models.py").exists():
         importlib.import_module(f"{package}.models")
     prefix = f"{addon}_"
+    derived = migration_only(Base.metadata)
 
     def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
         table = obj if type_ == "table" else getattr(obj, "table", None)
         table_name = getattr(table, "name", name) or ""
+        if reflected and compare_to is None and name in derived:
+            return False
         return table_name.startswith(prefix) and table_name != version_table(addon)
 
     template = path / "script.py.mako"

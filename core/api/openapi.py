@@ -8,15 +8,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from pydantic import BaseModel
 from pyramid.config import Configurator
 from pyramid.httpexceptions import HTTPForbidden
 from pyramid.request import Request
 from pyramid.response import Response
 from sqlalchemy import BigInteger, Boolean, Date, DateTime, Integer, SmallInteger, String
 
+from core.api.actions import ApiAction
 from core.api.bodies import json_response
 from core.api.exceptions import AuthenticationRequired
 from core.api.lists import DEFAULT_LIMIT, MAX_CURSOR_LENGTH, MAX_ID, MAX_LIMIT, MAX_PARAMETER_LENGTH
+from core.api.problems import problem_code
 from core.api.resources import API_PREFIX, RESERVED_PARAMETERS, ApiResource, column_type, registered_resources
 from core.i18n import _
 from core.web.headers import CONTENT_SECURITY_POLICY
@@ -85,6 +88,9 @@ def openapi_document(resources: Iterable[ApiResource]) -> dict[str, Any]:
         prefix = f"{resource.addon}.{resource.name}."
         refs = _add_schemas(resource, prefix, schemas)
         paths.update(_paths(resource, prefix, refs))
+        for action in resource.actions:
+            paths.setdefault(API_PREFIX + action.pattern(resource), {}).update(
+                _action_path(resource, action, prefix, schemas))
         tags.append({"name": resource.name, "description": resource.description or resource.access_key})
     return {
         "openapi": OPENAPI_VERSION,
@@ -178,6 +184,61 @@ def _paths(resource: ApiResource, prefix: str, refs: dict[str, str]) -> dict[str
         }
     base = f"{API_PREFIX}/{resource.name}"
     return {base: collection, base + "/{id}": item}
+
+
+def _action_path(resource: ApiResource, action: ApiAction, prefix: str, schemas: dict[str, Any]) -> dict[str, Any]:
+    """One action's operation; its own errors are listed per status as ``code``: message."""
+    name = f"{prefix}{action.name}."
+    operation: dict[str, Any] = {
+        "operationId": f"{prefix}{action.name}",
+        "summary": action.summary or f"{action.name} ({resource.name})",
+        "tags": [resource.name],
+    }
+    parameters: list[dict[str, Any]] = []
+    if action.on == "item":
+        parameters.append({"name": "id", "in": "path", "required": True,
+                           "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}})
+    standard = ["404"] if action.on == "item" else []
+    if action.params is not None:
+        schema = _model_schema(action.params, "validation", name, schemas)
+        if action.method == "POST":
+            schemas[f"{name}Params"] = schema
+            operation["requestBody"] = _body(f"{REF}{name}Params")
+            standard += ["413", "415"]
+        else:
+            parameters += [{"name": field, "in": "query", "required": field in schema.get("required", ()),
+                            "schema": definition} for field, definition in schema["properties"].items()]
+        standard.append("422")
+    if parameters:
+        operation["parameters"] = parameters
+    if action.response is None:
+        success: dict[str, Any] = {"description": "Done."}
+    else:
+        schemas[f"{name}Response"] = _model_schema(action.response, "serialization", name, schemas)
+        success = {"description": "Done.",
+                   "content": {"application/json": {"schema": {"$ref": f"{REF}{name}Response"}}}}
+    responses = {str(action.status): success, **COMMON_ERRORS, **_errors(*standard)}
+    for status, texts in _own_errors(action).items():
+        described = responses.get(status, {}).get("description")
+        responses[status] = _problem(" ".join(([described] if described else []) + texts))
+    operation["responses"] = responses
+    return {action.method.lower(): operation}
+
+
+def _own_errors(action: ApiAction) -> dict[str, list[str]]:
+    """``{status: ["`code`: message", ...]}`` for the errors the action declares."""
+    found: dict[str, list[str]] = {}
+    for error in action.errors:
+        status = str(getattr(error, "http_status", 422))
+        found.setdefault(status, []).append(f"`{problem_code(error.__name__)}`: {error.message}")
+    return found
+
+
+def _model_schema(model: type[BaseModel], mode: str, name: str, schemas: dict[str, Any]) -> dict[str, Any]:
+    schema = model.model_json_schema(mode=mode, ref_template=f"{REF}{name}{{model}}")  # type: ignore[arg-type]
+    for sub, definition in schema.pop("$defs", {}).items():
+        schemas[f"{name}{sub}"] = definition
+    return schema
 
 
 def _errors(*statuses: str) -> dict[str, Any]:

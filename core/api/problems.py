@@ -6,6 +6,9 @@
  "message": "At most 100 characters."}]}
 ```
 
+A ``KehuError`` with a ``field_errors`` attribute (``[(field, KehuError), ...]``) lists each in
+``errors``: an action refusing a batch says what was wrong with each item.
+
 These exception views apply to paths under ``/api/v<n>/`` only (a ``path_info`` predicate);
 pages keep their HTML error pages. A client never gets a traceback or an HTML page.
 """
@@ -107,8 +110,11 @@ def problem(request: Request, status: int, detail: str | TranslationString, *, c
 
 
 def _code(exc: Exception) -> str:
+    return problem_code(type(exc).__name__)
+
+
+def problem_code(name: str) -> str:
     """``StaleRecord`` → ``stale_record``: a stable machine-readable name of the error."""
-    name = type(exc).__name__
     return "".join(f"_{ch.lower()}" if ch.isupper() else ch for ch in name).lstrip("_")
 
 
@@ -147,6 +153,9 @@ def kehu_error(exc: KehuError, request: Request) -> Response:
     if isinstance(exc, ValidationFailed | BadParameter):  # one field's problem: say which, for programs too
         errors.append({"field": clean_text(params.get("field", "")), "code": _code(exc),
                        "message": clean_text(params.get("problem", ""))})
+    for field, error in getattr(exc, "field_errors", ()):  # several problems at once, e.g. one per id
+        message = request.localizer.translate(error.translation_string)
+        errors.append({"field": clean_text(str(field)), "code": _code(error), "message": clean_text(message)})
     headers = dict(getattr(exc, "headers", None) or {})
     if isinstance(exc, InvalidToken):
         headers["WWW-Authenticate"] = 'Bearer realm="kehu", error="invalid_token"'

@@ -32,6 +32,7 @@ from sqlalchemy.sql.schema import Column
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from core.access.masking import sensitive_columns
+from core.api.actions import ActionView, ApiAction
 from core.context import Ctx
 
 API_PREFIX = "/api/v1"
@@ -55,6 +56,11 @@ class ApiResource:
     - ``filters`` maps a query parameter to a column (equality); ``search`` names the text
       columns ``q`` looks in; ``sort`` the fields a list may be sorted by (non-null, not
       sensitive).
+    - ``actions``: operations beyond these five (``core.api.actions.ApiAction``).
+    - ``read_scope(ctx)``: the WHERE clause of the records the caller may read (list and get),
+      for records visible beyond their own owner's scope (a follow-up to whoever sees its
+      customer); it must require the read permission itself. Default: ``scope_condition``.
+      Changes keep the record's own scope.
     """
 
     name: str
@@ -70,6 +76,8 @@ class ApiResource:
     sort: tuple[str, ...] = ("id",)
     default_sort: str = "id"
     description: str = ""
+    actions: tuple[ApiAction, ...] = ()
+    read_scope: Callable[[Ctx], Any] | None = None
 
     @property
     def access_key(self) -> str:
@@ -91,6 +99,25 @@ class ApiResource:
     @property
     def fields(self) -> tuple[str, ...]:
         return tuple(self.read_schema.model_fields)
+
+    def readable(self, ctx: Ctx) -> Any:
+        """``SELECT model`` limited to what the caller may read (``read_scope`` or the owner scope)."""
+        from sqlalchemy import select
+
+        from core.access.scopes import scoped_select
+
+        if self.read_scope is None:
+            return scoped_select(ctx, self.model)
+        return select(self.model).where(self.read_scope(ctx))
+
+    def get_readable(self, ctx: Ctx, record_id: int) -> Any:
+        """The record if the caller may read it, else RecordNotFound (404)."""
+        from core.access.exceptions import RecordNotFound
+
+        record = ctx.dbsession.scalar(self.readable(ctx).where(self.model.id == record_id))  # type: ignore[attr-defined]
+        if record is None:
+            raise RecordNotFound()
+        return record
 
     def column(self, name: str) -> Column:
         return self.model.__table__.columns[name]  # type: ignore[attr-defined, no-any-return]
@@ -151,12 +178,22 @@ def _problems(resource: ApiResource) -> Any:
         if (schema is None) != (hook is None):
             yield f"{kind}_schema and {kind} go together"
         if schema is not None:
-            if schema.model_config.get("extra") != "forbid":
-                yield f"{kind}_schema must set model_config extra='forbid' (unknown fields are refused)"
-            for field, info in schema.model_fields.items():
-                if _is_text(info.annotation) and not any(
-                        getattr(m, "max_length", None) for m in info.metadata):
-                    yield f"{kind}_schema field {field!r} needs a max_length"
+            yield from schema_problems(f"{kind}_schema", schema)
+    seen = set()
+    for action in resource.actions:
+        if (action.on, action.name) in seen:
+            yield f"action {action.name!r} is declared twice"
+        seen.add((action.on, action.name))
+        yield from action.problems(resource)
+
+
+def schema_problems(label: str, schema: type[BaseModel]) -> Any:
+    """A request model must refuse unknown fields and bound every text."""
+    if schema.model_config.get("extra") != "forbid":
+        yield f"{label} must set model_config extra='forbid' (unknown fields are refused)"
+    for field, info in schema.model_fields.items():
+        if _is_text(info.annotation) and not any(getattr(m, "max_length", None) for m in info.metadata):
+            yield f"{label} field {field!r} needs a max_length"
 
 
 def _is_text(annotation: Any) -> bool:
@@ -173,13 +210,20 @@ def registered_resources(registry: Any) -> dict[str, ApiResource]:
 
 def add_api_resource(config: Configurator, resource: ApiResource) -> None:
     """The ``config.add_api_resource(resource)`` directive: routes ``api.<addon>.<name>.collection``
-    (``/api/v1/<name>``) and ``.item`` (``/api/v1/<name>/{id}``), their views, and the resource's
-    place in the OpenAPI document. Two resources with one name fail at start-up."""
+    (``/api/v1/<name>``) and ``.item`` (``/api/v1/<name>/{id}``), those of its actions, their views,
+    and the resource's place in the OpenAPI document. Two resources with one name fail at start-up."""
     from core.api.views import ResourceViews
 
     resource.check()
     views = ResourceViews(resource)
     collection, item = resource.collection_route, resource.item_route
+    for action in resource.actions:  # first: /<name>/claim must not be taken for /<name>/{id}
+        action_view = ActionView(resource, action)
+        route = action.route_name(resource)
+        config.add_route(route, API_PREFIX + action.pattern(resource))
+        config.add_view(action_view, route_name=route, request_method=action.method,
+                        permission=action.full_permission(resource))
+        config.add_view(action_view.method_not_allowed, route_name=route, require_csrf=False)
     config.add_route(collection, f"{API_PREFIX}/{resource.name}")
     config.add_route(item, f"{API_PREFIX}/{resource.name}/{{id}}")
     key = resource.access_key

@@ -1,5 +1,5 @@
 """The five operations of every API resource. Views parse and render; the record scope decides
-what is visible (``scoped_select``/``get_in_scope``), masking what a value shows
+what is visible (``scoped_select``, or the resource's ``read_scope``), masking what a value shows
 (``record_values``), and the addon's services every change.
 
 - list: ``?limit=1..200`` (50), ``sort=field|-field``, ``q=``, the resource's filters and an
@@ -23,7 +23,7 @@ from sqlalchemy import and_, or_
 
 from core.access.exceptions import RecordNotFound
 from core.access.masking import may_see_sensitive, record_values, sensitive_columns
-from core.access.scopes import get_in_scope, scoped_select
+from core.access.scopes import scoped_select
 from core.api.bodies import database_errors, json_response, validated_body
 from core.api.etags import check_if_match, etag, tag_matches
 from core.api.exceptions import MethodNotAllowed
@@ -57,7 +57,7 @@ class ResourceViews:
         sort = params.get("sort", resource.default_sort)
         field, descending = parse_sort(resource, sort)
         model = resource.model
-        query = scoped_select(ctx, model)
+        query = resource.readable(ctx)
         for param, column_name in resource.filters.items():
             if param in params:
                 column = resource.column(column_name)
@@ -106,7 +106,7 @@ class ResourceViews:
 
     def get(self, request: Request) -> Response:
         ctx = request.ctx
-        record = get_in_scope(ctx, self.resource.model, record_id(request))
+        record = self.resource.get_readable(ctx, record_id(request))
         tag = etag(record)
         if tag_matches(request.headers.get("If-None-Match"), tag):
             return Response(status=304, headers={"ETag": tag})

@@ -9,8 +9,9 @@ from core.cli.database import initialise
 from core.cli.environment import CliEnvironment
 from core.cli.output import say
 from core.i18n import _
+from core.users.demo import DEMO_LOGINS, DEMO_PASSWORD
 
-DEMO_ADMIN = ("admin", "kehu-demo-1")
+DEMO_ADMIN = ("admin", DEMO_PASSWORD)
 
 
 @click.command()
@@ -35,6 +36,7 @@ def demo(env: CliEnvironment, host: str, port: int, no_serve: bool) -> None:
         say(_("Installed: ${names}"), names=", ".join(installed))
     say(_("Open ${url} and sign in as ${username} / ${password}"), url=f"http://{host}:{port}/",
         username=username, password=password)
+    say(_("Other demo logins, with the same password: ${logins}"), logins=DEMO_LOGINS)
     if not no_serve:
         from core.cli.serve import run_gunicorn
 

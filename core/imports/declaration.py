@@ -36,7 +36,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pydantic import BaseModel
@@ -75,6 +75,8 @@ class ImportSpec:
     list_route: str | None = None
     #: A hint under the upload field: what the file should hold.
     help: Label = ""
+    #: One example row of the downloadable template, by field name (plain text, never translated).
+    example: Mapping[str, str] | None = None
 
     @property
     def access_key(self) -> str:

@@ -1,6 +1,7 @@
 """The import pages, shared by every declared import:
 
 - ``/imports/new/{key}``: upload a CSV or XLSX file (size, row and encoding checks at once);
+- ``/imports/new/{key}/template.xlsx``: the template, its header the fields' labels;
 - ``/imports/{id}/mapping``: which column goes to which field (suggested, remembered);
 - ``/imports/{id}/preview``: the first rows with their problems; create only or update by a
   key; Start queues the run;
@@ -240,6 +241,32 @@ def errors_file(request: Request) -> Response:
     return file_response(body, content_type, name)
 
 
+def template_file(request: Request) -> Response:
+    """导入模板: a workbook whose header row is every field's label in the reader's language
+    (what the mapping recognises by itself), required ones in bold, and the example row."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    _signed_in(request)
+    spec = _spec(request, request.matchdict["key"])
+    require_importer(request.ctx, spec)
+    translate = request.localizer.translate
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = translate(spec.title)[:31]
+    sheet.append([translate(field.label) for field in spec.fields])
+    for cell, field in zip(sheet[1], spec.fields, strict=True):
+        cell.font = Font(bold=field.required)
+        sheet.column_dimensions[cell.column_letter].width = max(12, 2 * len(str(cell.value)) + 2)
+    if spec.example:
+        sheet.append([safe_cell(spec.example.get(field.name, "")) for field in spec.fields])
+    sheet.freeze_panes = "A2"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    name = translate(_("${title} - import template", mapping={"title": translate(spec.title)})) + ".xlsx"
+    return file_response(buffer.getvalue(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", name)
+
+
 def _xlsx_bytes(header: list[str], rows: Any) -> bytes:
     """A one-sheet workbook; every cell is text made formula-safe, as in the CSV."""
     from openpyxl import Workbook
@@ -257,6 +284,7 @@ def _xlsx_bytes(header: list[str], rows: Any) -> bytes:
 def includeme(config: Configurator) -> None:
     run = r"/imports/{id:\d{1,9}}"
     config.add_route("core.imports.new", r"/imports/new/{key:[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*}")
+    config.add_route("core.imports.template", r"/imports/new/{key:[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*}/template.xlsx")
     config.add_route("core.imports.mapping", run + "/mapping")
     config.add_route("core.imports.preview", run + "/preview")
     config.add_route("core.imports.progress", run + "/progress")
@@ -274,3 +302,4 @@ def includeme(config: Configurator) -> None:
     config.add_view(progress, route_name="core.imports.progress", renderer=templates + "report.jinja2",
                     request_method="GET")
     config.add_view(errors_file, route_name="core.imports.errors", request_method="GET")
+    config.add_view(template_file, route_name="core.imports.template", request_method="GET")

@@ -87,12 +87,18 @@ class Column:
 class Filter:
     """A filter on the column ``field``; its ``kind`` (text, number, date, bool, choice, user)
     follows the column's type unless given. ``choices`` — ``[(value, label)]`` or
-    ``callable(ctx) -> [(value, label)]`` — make it a choice filter."""
+    ``callable(ctx) -> [(value, label)]`` — make it a choice filter.
+
+    ``where(op, value)`` builds the condition itself, for a filter on no column of the model —
+    a many-to-many such as tags: ``Customer.id.in_(select(link.customer_id).where(...))`` (index
+    the link table's column). ``value`` is the text typed or chosen; a ValueError carrying a
+    translation string refuses it. Such a filter names its ``kind`` or ``choices``."""
 
     field: str
     label: Label
     kind: str = ""
     choices: Sequence[tuple[Any, Label]] | Callable[[Any], Sequence[tuple[Any, Label]]] | None = None
+    where: Callable[[str, str], ColumnElement[bool]] | None = None
 
     def choice_list(self, ctx: Any) -> list[tuple[Any, Label]]:
         if self.choices is None:
@@ -134,6 +140,23 @@ class BulkAction:
 
 
 @dataclasses.dataclass(frozen=True)
+class RowAction:
+    """A button on every row that opens ``route`` (a route with an ``{id}``) for that record: a
+    small form such as 写跟进 without leaving the list. With JavaScript the page loads into the
+    list's dialog (htmx: answer an ``HX-Request`` with just the form), without it opens as a
+    page. The link carries ``next`` = the list's own URL, so the form's POST can come back to
+    the list (through ``safe_next``) with its flash. ``permission`` (a full name such as
+    ``customers.followup:create``) hides the button from users who lack it; ``icon`` is a
+    Bootstrap icon name (the label is hidden on phones)."""
+
+    key: str
+    label: Label
+    route: str
+    permission: str | None = None
+    icon: str = "lightning"
+
+
+@dataclasses.dataclass(frozen=True)
 class ListPage:
     """One list page of an addon (see the module docstring). ``key`` is ``<addon>.<name>``;
     its routes are ``<key>.list`` (``path``), ``.bulk``, ``.views``, ``.settings``, ``.export``
@@ -162,6 +185,12 @@ class ListPage:
     #: 公海 list shows customers without an owner in the reader's pools, which no owner scope
     #: reaches); the ``<access_key>:<action>`` permission is still required.
     base_condition: Callable[[Any, ListPage, str], ColumnElement[bool]] | None = None
+    #: Per-row buttons (``RowAction``), shown in the last column.
+    row_actions: tuple[RowAction, ...] = ()
+    #: ``search_condition(ctx, page, q)`` replaces the contains-match of the ``search`` columns
+    #: with the addon's own WHERE clause, for a model with its own search index (trigram, full
+    #: text) that a leading-% LIKE cannot use. ``search`` still names the columns searched.
+    search_condition: Callable[[Any, ListPage, str], ColumnElement[bool]] | None = None
 
     @property
     def addon(self) -> str:
@@ -237,7 +266,14 @@ def _problems(page: ListPage) -> Any:
         if column.sortable and column.field not in page.sort:
             yield f"column {column.field!r} is sortable but not among sort"
     for filter_ in page.filters:
-        if filter_.field not in columns:
+        if filter_.where is not None:
+            if filter_.field in columns:
+                yield f"filter {filter_.field!r} has a where but names a column"
+            elif not filter_.kind and filter_.choices is None:
+                yield f"filter {filter_.field!r} has a where: give it a kind or choices"
+            elif page.filter_kind(filter_) not in KIND_OPERATORS:
+                yield f"filter {filter_.field!r}: unknown kind {filter_.kind!r}"
+        elif filter_.field not in columns:
             yield f"filter {filter_.field!r} names no column"
         elif filter_.field in sensitive and filter_.kind != "text":
             yield f"filter {filter_.field!r} is sensitive: only a text filter (exact match) fits it"
@@ -266,6 +302,9 @@ def _problems(page: ListPage) -> Any:
     bulk = [action.key for action in page.bulk_actions]
     if len(bulk) != len(set(bulk)):
         yield "two bulk actions share a key"
+    row = [action.key for action in page.row_actions]
+    if len(row) != len(set(row)):
+        yield "two row actions share a key"
 
 
 def indexed_columns(model: type) -> set[str]:

@@ -43,6 +43,7 @@ from core.exceptions import KehuError
 from core.files import StoredFile, file_response, store_file
 from core.i18n import CORE_TRANSLATION_DIR, _, localizer_for
 from core.jobs.queue import enqueue
+from core.lists.custom_fields import with_custom_fields
 from core.lists.declaration import ListPage
 from core.lists.export_models import ExportChunk, ExportRun
 from core.lists.export_rows import (
@@ -169,7 +170,7 @@ def run_export_chunk(ctx: Any, payload: dict[str, Any]) -> None:
         return
     ctx = dataclasses.replace(ctx.as_user(user), locale=user.locale)
     try:
-        page = find_list_page(run.params["package"], run.list_key)
+        page = with_custom_fields(ctx, find_list_page(run.params["package"], run.list_key))
         columns = [page.column(field) for field in run.params["fields"]]
     except (UnknownListPage, KeyError):
         fail_export(ctx, run, "unavailable")

@@ -182,8 +182,13 @@ def _parse(page: ListPage, field: str, raw: str) -> Any:
 
 
 def _condition_sql(page: ListPage, condition: Condition, tz: dt.tzinfo = dt.UTC) -> ColumnElement[bool]:
-    column = getattr(page.model, condition.field)
     op = condition.op
+    where = page.filter(condition.field).where
+    if where is not None:  # a filter on no column (a many-to-many): the addon builds it
+        if op not in NO_VALUE and not condition.value:
+            raise ValueError(_("Enter a value."))
+        return where(op, condition.value, condition.value2) if op in TWO_VALUES else where(op, condition.value)
+    column = getattr(page.model, condition.field)
     if op == "empty":
         return or_(column.is_(None), column == "") if _is_text(page, condition.field) else column.is_(None)
     if op == "not_empty":
@@ -275,7 +280,8 @@ def filtered_select(ctx: Any, page: ListPage, state: ListState, action: str = "r
     for condition in state.conditions:
         query = query.where(_condition_sql(page, condition, tz))
     if state.q and page.search:
-        query = query.where(search_condition(page, state.q))
+        searched = page.search_condition or (lambda _ctx, page, q: search_condition(page, q))
+        query = query.where(searched(ctx, page, state.q))
     return query
 
 

@@ -25,6 +25,7 @@ from core.exceptions import KehuError
 from core.i18n import _
 from core.lists import query as lq
 from core.lists import saved_views as sv
+from core.lists.custom_fields import with_custom_fields
 from core.lists.declaration import NO_VALUE, OPERATORS, TWO_VALUES, BulkAction, ListPage
 from core.lists.models import Star
 from core.lists.registry import check_declared, list_pages
@@ -48,7 +49,7 @@ def add_list_page(config: Configurator, page: ListPage) -> None:
         raise ConfigurationError(f"list page {page.key!r}: its key must start with the name of the addon "
                                  f"that declares it ({package})")
     check_declared(page, package)
-    views = ListViews(page)
+    views = _PerRequest(page)
     read = f"{page.access_key}:read"
     path = page.path.rstrip("/")
     config.add_route(page.route("list"), path)
@@ -73,6 +74,21 @@ def add_list_page(config: Configurator, page: ListPage) -> None:
     intr = config.introspectable("kehu list pages", page.key, page.path, "kehu list page")
     intr["page"] = page
     config.action(("kehu.list_page", page.key), register, introspectables=(intr,))
+
+
+class _PerRequest:
+    """The page's views, each seeing the page as this request does: with the custom fields
+    admins have defined for its model by now (``core.lists.custom_fields``)."""
+
+    def __init__(self, page: ListPage) -> None:
+        self.page = page
+
+    def __getattr__(self, name: str) -> Callable[[Request], Any]:
+        def view(request: Request) -> Any:
+            return getattr(ListViews(with_custom_fields(request.ctx, self.page)), name)(request)
+
+        view.__name__ = name
+        return view
 
 
 class ListViews:
@@ -104,6 +120,7 @@ class ListViews:
             "default_view": (setting.default_view if setting else None) or "system:all",
             "filters": self._filters(request, state),
             "bulk_actions": [a for a in page.bulk_actions if ctx.access.can(f"{page.access_key}:{a.action}")],
+            "row_actions": self._row_actions(ctx),
             "can_export": page.export and ctx.access.can(f"{page.access_key}:export"),
             "can_import": page.import_key is not None and (ctx.access.can(f"{page.access_key}:create")
                                                           or ctx.access.can(f"{page.access_key}:write")),
@@ -130,13 +147,19 @@ class ListViews:
         columns = lq.visible_columns(page, state)
         detail = url_maker(request, page.detail_route) if page.detail_route else None
         star = url_maker(request, page.route("star"))
+        back = "?" + urlencode({"next": request.path_qs})
+        actions = [(action, url_maker(request, action.route)) for action in self._row_actions(ctx)]
         rows = []
         for record in records:
             url = detail(record.id) if detail is not None else None
             cells = [(column, lq.cell_value(ctx, page, column, record, reveal=reveal)) for column in columns]
             rows.append({"record": record, "id": record.id, "url": url, "cells": cells,
-                         "starred": record.id in starred, "star_url": star(record.id)})
+                         "starred": record.id in starred, "star_url": star(record.id),
+                         "actions": [(action, make(record.id) + back) for action, make in actions]})
         return rows
+
+    def _row_actions(self, ctx: Any) -> list[Any]:
+        return [a for a in self.page.row_actions if a.permission is None or ctx.access.can(a.permission)]
 
     def _tabs(self, request: Request, state: lq.ListState, setting: Any, saved: list[Any],
               hidden: set[str]) -> list[dict[str, Any]]:

@@ -7,6 +7,7 @@ import zoneinfo
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
+from pyramid.i18n import TranslationString
 from pyramid.request import Request
 from wtforms import Form, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
@@ -23,7 +24,21 @@ class KehuForm(Form):
     @classmethod
     def for_request(cls, request: Request, **kwargs: Any) -> KehuForm:
         formdata = request.POST if request.method == "POST" else None
-        return cls(formdata, meta={"locales": [request.locale_name, "en"]}, **kwargs)
+        return translate_choices(cls(formdata, meta={"locales": [request.locale_name, "en"]}, **kwargs), request)
+
+
+def translate_choices(form: Any, request: Request) -> Any:
+    """Declared choices' labels (``_("Phone call")``) in the reader's language: WTForms renders
+    an option's label with ``str()``, which would show the English."""
+    translate = request.localizer.translate
+    for field in form:
+        choices = getattr(field, "choices", None)
+        if isinstance(choices, list) and any(isinstance(choice[1], TranslationString) for choice in choices
+                                             if isinstance(choice, tuple) and len(choice) > 1):
+            field.choices = [(choice[0], translate(choice[1]), *choice[2:])
+                             if isinstance(choice, tuple) and isinstance(choice[1], TranslationString) else choice
+                             for choice in choices]
+    return form
 
 
 def show_error(request: Request, form: KehuForm, exc: KehuError, fields: Mapping[type[KehuError], str]) -> None:
@@ -41,7 +56,7 @@ def flash_done(request: Request, message: Any) -> None:
 
 def blank_form(form_class: type[KehuForm], request: Request, **data: Any) -> Any:
     """A form that shows ``data`` and ignores the request's POST (which belongs to another form)."""
-    return form_class(None, meta={"locales": [request.locale_name, "en"]}, **data)
+    return translate_choices(form_class(None, meta={"locales": [request.locale_name, "en"]}, **data), request)
 
 
 def save_form(request: Request, form: KehuForm, save: Callable[[], T],

@@ -60,7 +60,8 @@ def test_demo_serves_with_gunicorn_and_the_login_works(tmp_path, clean_env):
     process = subprocess.Popen([*KEHU, "demo", "--port", str(port)], cwd=tmp_path, env=clean_env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        status, body = wait_for(f"http://127.0.0.1:{port}/login", process)
+        # the demo data (2,000 customers …) is loaded before gunicorn starts
+        status, body = wait_for(f"http://127.0.0.1:{port}/login", process, timeout=90)
         assert status == 200
         assert 'name="csrf_token"' in body
     finally:

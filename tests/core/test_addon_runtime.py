@@ -45,7 +45,7 @@ def test_hook_relay_calls_only_installed_addons(catalog):
         return {item.id for batch in relay.kehu_menus() for item in batch}
 
     assert ids(nothing) == {"core.home", "core.settings", "core.apps", "core.profile", "core.users",
-                            "core.departments", "core.roles", "core.audit", "core.jobs"}
+                            "core.departments", "core.roles", "core.custom_fields", "core.audit", "core.jobs"}
     assert ids(only_alpha) - ids(nothing) == {"alpha.list"}
     assert ids(both) - ids(nothing) == {"alpha.list", "beta.hello"}
 

@@ -178,6 +178,20 @@ def test_export_is_audited_by_the_service_and_needs_the_permission(env):
     assert len(audit_rows(env, action="export")) == 1
 
 
+def test_merges_and_requests_have_action_titles_for_the_page_and_the_export(env):
+    """Addons audit merges (customers merged into one) and requests (a handover asked for) under
+    the core's action names, so the audit page and its export show a translated title."""
+    from core.audit.services import ACTIONS
+
+    assert {"merge", "request"} <= set(ACTIONS)
+    with env.ctx() as ctx:
+        write_audit(ctx, "merge", model="core_user", record_id=1, detail="merged")
+        acting = admin_ctx(ctx)
+        _header, rows = export_audit(acting, AuditFilter(action="merge"), 10)
+        title = translate(ACTIONS["merge"], acting.locale)
+    assert [(row[4], row[5]) for row in rows] == [(title, "merge")] and title != "merge"
+
+
 # -- masking and append-only -----------------------------------------------------------------
 
 @pytest.fixture(scope="module")

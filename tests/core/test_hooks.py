@@ -91,4 +91,15 @@ def test_demo_data_hook_is_idempotent(cli_env, kehu_db):
         with env.ctx() as ctx:
             ctx.hooks.kehu_demo_data(ctx=ctx)
     with env.ctx() as ctx:
-        assert ctx.dbsession.scalar(select(func.count()).where(User.username == "sales")) == 1
+        assert ctx.dbsession.scalar(select(func.count()).where(User.username == "sales1")) == 1
+        people = {user.username: user for user in ctx.dbsession.scalars(select(User))}
+        assert {f"manager{n}" for n in range(1, 4)} | {f"sales{n}" for n in range(1, 9)} <= set(people)
+        for n in range(1, 4):
+            manager = people[f"manager{n}"]
+            assert manager.role_keys == {"sales_manager"}
+            assert manager.department.manager_id == manager.id  # one manager per region
+        assert len({people[f"sales{n}"].department_id for n in range(1, 9)}) == 3
+        from core.users.demo import DEMO_PASSWORD
+        from core.users.passwords import verify_password
+
+        assert verify_password(people["sales8"].password_hash, DEMO_PASSWORD)  # one shared hash, a valid one

@@ -147,6 +147,24 @@ def titles(world):
 
 # -- upload, mapping, preview ----------------------------------------------------------------------
 
+def test_the_template_has_the_labels_and_maps_itself_back(world):
+    """导入模板: the header is the labels in the reader's language, required ones bold, the
+    example row below; uploaded back, every column maps without asking."""
+    w = world()
+    w.app.login(*ZHANG)
+    response = w.app.get(NEW + "/template.xlsx")
+    assert response.content_type == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    sheet = load_workbook(io.BytesIO(response.body)).active
+    header = [cell.value for cell in sheet[1]]
+    translate = localizer_for("zh_CN").translate
+    assert header == [translate(_("Title")), translate(_("Mobile")), translate(_("Email"))]
+    assert [cell.font.bold for cell in sheet[1]] == [True, False, False]
+    assert [cell.value for cell in sheet[2]] == ["新客户", "13800000001", "a@example.com"]
+    import_id = upload(w.app, response.body, filename="template.xlsx")
+    assert selected(w.app.get(f"/imports/{import_id}/mapping")) == {0: "title", 1: "mobile", 2: "email"}
+
+
+
 def test_upload_mapping_preview_shows_each_rows_errors(world):
     w = world()
     w.app.login(*ZHANG)

@@ -88,7 +88,7 @@ def test_the_list_runs_the_same_few_queries_for_5_or_60_customers(app):
         make(app, f"公司{n}", owner="zhang" if n % 2 else "lisi")
     many = count_queries(app, "/customers?size=100")
     assert len(few) == len(many), "\n".join(many)
-    assert len(many) <= 13, "\n".join(many)
+    assert len(many) <= 17, "\n".join(many)  # +3 tags and the lists filter choices, +1 custom fields
 
 
 # -- forms --------------------------------------------------------------------------------------
@@ -187,7 +187,7 @@ def test_duplicate_check_page_shows_names_and_owners_only(app):
     login(app, ZHANG)
     page = app.get("/customers/duplicates", {"name": "华信科技"})
     hits = [li.select_one(".dup-name").get_text() for li in page.html.select("#duplicates li")]
-    assert hits == ["上海华信科技有限公司"]
+    assert hits == ["上海***公司"]  # outside zhang's scope: masked (duplicates.mask_name)
     assert "李四" in page.text and "秘密地址" not in page.text
 
 
@@ -255,7 +255,7 @@ def test_the_customer_page_runs_the_same_queries_for_1_or_10_contacts_and_follow
     add(9)
     many = count_queries(app, f"/customers/{customer_id}")
     assert len(few) == len(many), "\n".join(many)
-    assert len(many) <= 16, "\n".join(many)
+    assert len(many) <= 18, "\n".join(many)  # +2: the lists' labels and the tags
 
 
 # -- JSON API -----------------------------------------------------------------------------------

@@ -30,4 +30,14 @@
       box.checked = event.target.checked;
     });
   });
+  // A list's row action (<a hx-get hx-target="#kehu-row-dialog-body">): its form opens in the dialog.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (!event.target || event.target.id !== "kehu-row-dialog-body") {
+      return;
+    }
+    var dialog = document.getElementById("kehu-row-dialog");
+    if (dialog && !dialog.open) {
+      dialog.showModal();
+    }
+  });
 })();
