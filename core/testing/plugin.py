@@ -232,3 +232,6 @@ def scope_matrix(kehu_db: str, cli_env: Callable[..., Any]) -> Iterator[Callable
 
     with stack:
         yield build
+
+
+from core.testing.browser import browser, chromium_executable  # noqa: E402, F401 (session fixtures)

@@ -1,16 +1,14 @@
 """Fixtures for the browser tests: Debian's chromium through Playwright, and the real WSGI app
 served over HTTP on 127.0.0.1 from a background thread, on an initialised SQLite database.
 
-Without ``/usr/bin/chromium`` (or Playwright) the browser tests are skipped with the reason,
-unless ``KEHU_REQUIRE_BROWSER=1`` makes that a failure (CI sets it).
+The session's chromium itself (``browser``) comes from the kehu pytest plugin
+(``core.testing.browser``), so test modules elsewhere share it.
 """
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 from socketserver import ThreadingMixIn
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
@@ -18,19 +16,6 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 import pytest
 
 from core.testing.plugin import ADMIN, TEST_SECRET
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-
-
-def _require_browser() -> bool:
-    return os.environ.get("KEHU_REQUIRE_BROWSER", "") not in ("", "0")
-
-
-def _unavailable(reason: str) -> None:
-    if _require_browser():
-        pytest.fail(f"KEHU_REQUIRE_BROWSER=1 but {reason}", pytrace=False)
-    pytest.skip(f"browser tests skipped: {reason} (apt install chromium)")
 
 
 class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
@@ -58,27 +43,6 @@ class LiveServer:
         self.httpd.shutdown()
         self.httpd.server_close()
         self.thread.join(timeout=5)
-
-
-@pytest.fixture(scope="session")
-def chromium_executable() -> str:
-    if not CHROMIUM.exists():
-        _unavailable(f"{CHROMIUM} is missing")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        _unavailable("Playwright is not installed (pip install -e '.[test]')")
-    return str(CHROMIUM)
-
-
-@pytest.fixture(scope="session")
-def browser(chromium_executable: str) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_executable, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")

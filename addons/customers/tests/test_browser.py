@@ -13,8 +13,6 @@ import pytest
 
 from core.testing.plugin import ADMIN, TEST_SECRET
 from tests.browser.conftest import LiveServer
-from tests.browser.conftest import browser as browser  # the fixtures, outside tests/browser
-from tests.browser.conftest import chromium_executable as chromium_executable
 from tests.browser.steps import login, path_is
 
 pytestmark = pytest.mark.browser

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from core.testing.plugin import ADMIN, TEST_SECRET
-from tests.browser.conftest import LiveServer, browser, chromium_executable  # noqa: F401 (fixtures)
+from tests.browser.conftest import LiveServer
 from tests.browser.steps import login, path_is
 
 pytestmark = pytest.mark.browser
@@ -52,7 +52,7 @@ def customers_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple
 
 
 @pytest.fixture(params=[{"width": 1280, "height": 800}, {"width": 390, "height": 844}], ids=["desktop", "phone"])
-def page(request: pytest.FixtureRequest, browser: Any, customers_server: Any) -> Iterator[Any]:  # noqa: F811
+def page(request: pytest.FixtureRequest, browser: Any, customers_server: Any) -> Iterator[Any]:
     server, _ids = customers_server
     context = browser.new_context(base_url=server.url, locale="zh-CN", viewport=request.param)
     context.set_default_timeout(TIMEOUT_MS)
