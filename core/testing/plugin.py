@@ -234,4 +234,4 @@ def scope_matrix(kehu_db: str, cli_env: Callable[..., Any]) -> Iterator[Callable
         yield build
 
 
-from core.testing.browser import browser, chromium_executable  # noqa: E402, F401 (session fixtures)
+from core.testing.browser import browser, chromium_executable, viewport  # noqa: E402, F401 (fixtures)

@@ -1,48 +1,18 @@
 """Fixtures for the browser tests: Debian's chromium through Playwright, and the real WSGI app
 served over HTTP on 127.0.0.1 from a background thread, on an initialised SQLite database.
 
-The session's chromium itself (``browser``) comes from the kehu pytest plugin
-(``core.testing.browser``), so test modules elsewhere share it.
+The session's chromium itself (``browser``), ``LiveServer`` and ``open_page`` come from the kehu
+pytest plugin (``core.testing.browser``), so test modules elsewhere share them.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from socketserver import ThreadingMixIn
-from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
 
+from core.testing.browser import LiveServer
 from core.testing.plugin import ADMIN, TEST_SECRET
-
-
-class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # one line per request is noise here
-        pass
-
-
-class LiveServer:
-    """The WSGI app on ``url`` (``http://127.0.0.1:<free port>``) until ``stop()``."""
-
-    def __init__(self, app: Any) -> None:
-        self.httpd = make_server("127.0.0.1", 0, app, server_class=_ThreadingWSGIServer,
-                                 handler_class=_QuietHandler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_port}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                       name="kehu-live-server", daemon=True)
-        self.thread.start()
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join(timeout=5)
 
 
 @pytest.fixture(scope="module")

@@ -10,13 +10,12 @@ from typing import Any
 import pytest
 
 from core.i18n import _, translate
+from core.testing.browser import open_page
 from core.testing.plugin import ADMIN
 from tests.browser.steps import login, path_is
 
 pytestmark = pytest.mark.browser
 
-DESKTOP = {"width": 1280, "height": 800}
-TIMEOUT_MS = 15_000  # a loaded CI machine: generous, never a measure of speed
 SALES = ("zhaoliu", "Spring-Tea-77")
 
 
@@ -26,17 +25,9 @@ def zh(msgid: str) -> str:
 
 @pytest.fixture
 def page(browser: Any, live_server: Any) -> Iterator[Any]:
-    """A fresh zh-CN desktop browser context; script errors and failed requests are collected
-    in ``page.problems`` (the one expected 403 is checked by the test itself)."""
-    context = browser.new_context(base_url=live_server.url, locale="zh-CN", viewport=DESKTOP)
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    problems: list[str] = []
-    page.on("pageerror", lambda exc: problems.append(f"script error: {exc}"))
-    page.on("requestfailed", lambda request: problems.append(f"failed: {request.url} {request.failure}"))
-    page.problems = problems
-    yield page
-    context.close()
+    """A fresh zh-CN desktop page (the one expected 403 is checked by the test itself)."""
+    with open_page(browser, live_server.url) as page:
+        yield page
 
 
 def test_admin_creates_a_department_and_a_salesperson_who_sees_no_admin_menu(page: Any) -> None:

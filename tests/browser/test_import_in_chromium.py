@@ -18,15 +18,12 @@ import pytest
 from openpyxl import Workbook
 
 from core.i18n import _, translate
+from core.testing.browser import DESKTOP, PHONE, LiveServer, open_page
 from core.testing.plugin import TEST_SECRET
-from tests.browser.conftest import LiveServer
 from tests.browser.steps import login, path_is
 
 pytestmark = pytest.mark.browser
 
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
-TIMEOUT_MS = 10_000
 SALES = ("qianqi", "Spring-Tea-77")
 
 
@@ -87,15 +84,8 @@ def import_server(sqlite_kehu_db: str) -> Iterator[ImportServer]:
 
 @pytest.fixture
 def page(browser: Any, import_server: ImportServer) -> Iterator[Any]:
-    context = browser.new_context(base_url=import_server.url, locale="zh-CN", viewport=DESKTOP)
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    problems: list[str] = []
-    page.on("pageerror", lambda exc: problems.append(f"script error: {exc}"))
-    page.on("requestfailed", lambda request: problems.append(f"failed: {request.url} {request.failure}"))
-    page.problems = problems
-    yield page
-    context.close()
+    with open_page(browser, import_server.url) as page:
+        yield page
 
 
 def shoot(page: Any, name: str) -> None:

@@ -10,13 +10,12 @@ from typing import Any
 
 import pytest
 
+from core.testing.browser import LiveServer, open_page
 from core.testing.plugin import TEST_SECRET
-from tests.browser.conftest import LiveServer
 from tests.browser.steps import login
 
 pytestmark = pytest.mark.browser
 
-TIMEOUT_MS = 15_000  # a loaded CI machine: generous, never a measure of speed
 MANAGER = ("wangwu", "Winter-Snow-99")
 
 
@@ -56,17 +55,10 @@ def notes_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Liv
     engine.dispose()
 
 
-@pytest.fixture(params=[{"width": 1280, "height": 800}, {"width": 390, "height": 844}], ids=["desktop", "phone"])
-def page(request: pytest.FixtureRequest, browser: Any, notes_server: Any) -> Iterator[Any]:
-    server, _users = notes_server
-    context = browser.new_context(base_url=server.url, locale="zh-CN", viewport=request.param)
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    problems: list[str] = []
-    page.on("pageerror", lambda exc: problems.append(f"script error: {exc}"))
-    page.problems = problems
-    yield page
-    context.close()
+@pytest.fixture
+def page(browser: Any, viewport: dict[str, int], notes_server: Any) -> Iterator[Any]:
+    with open_page(browser, notes_server[0].url, viewport) as page:
+        yield page
 
 
 def test_filter_save_a_view_select_all_and_assign(page: Any, notes_server: Any) -> None:

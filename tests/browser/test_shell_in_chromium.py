@@ -11,14 +11,12 @@ from typing import Any
 import pytest
 
 from core.i18n import _, translate
+from core.testing.browser import PHONE, open_page
 from core.testing.plugin import ADMIN
 from tests.browser.steps import login, path_is
 
 pytestmark = pytest.mark.browser
 
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
-TIMEOUT_MS = 15_000  # a loaded CI machine: generous, never a measure of speed
 HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -28,23 +26,10 @@ def zh(msgid: str) -> str:
 
 @pytest.fixture
 def page(browser: Any, live_server: Any) -> Iterator[Any]:
-    """A fresh zh-CN browser context (no cookies) on a desktop viewport. Script errors and
-    failed requests are collected in ``page.problems`` (the login's 400 is expected)."""
-    context = browser.new_context(base_url=live_server.url, locale="zh-CN", viewport=DESKTOP)
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    problems: list[str] = []
-
-    def on_response(response: Any) -> None:
-        if response.status >= 400 and not response.url.split("?")[0].endswith("/login"):
-            problems.append(f"{response.status}: {response.url}")
-
-    page.on("pageerror", lambda exc: problems.append(f"script error: {exc}"))
-    page.on("requestfailed", lambda request: problems.append(f"failed: {request.url} {request.failure}"))
-    page.on("response", on_response)
-    page.problems = problems
-    yield page
-    context.close()
+    """A fresh zh-CN desktop page; every error response but the login's expected 400 is a problem."""
+    with open_page(browser, live_server.url,
+                   expected_status=lambda response: response.url.split("?")[0].endswith("/login")) as page:
+        yield page
 
 
 def test_login_menu_offcanvas_and_sign_out(page: Any) -> None:

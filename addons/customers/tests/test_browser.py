@@ -11,18 +11,16 @@ from typing import Any
 
 import pytest
 
+from core.testing.browser import PHONE, LiveServer, open_page
 from core.testing.plugin import ADMIN, TEST_SECRET
-from tests.browser.conftest import LiveServer
 from tests.browser.steps import login, path_is
 
 pytestmark = pytest.mark.browser
 
-TIMEOUT_MS = 15_000  # a loaded CI machine: generous, never a measure of speed
 SALES = ("zhangsan", "Spring-Tea-77")
 CUSTOMER = "阿里巴巴网络技术有限公司"  # initials: albb…
-PHONE_WIDTH = 390
 #: One pool customer per run, so the phone run (after the desktop one, same server) has its own.
-POOL_CUSTOMERS = {1280: "青岛海川物流有限公司", PHONE_WIDTH: "厦门星河电子有限公司"}
+POOL_CUSTOMERS = {1280: "青岛海川物流有限公司", PHONE["width"]: "厦门星河电子有限公司"}
 
 
 @pytest.fixture(scope="module")
@@ -63,18 +61,10 @@ def customers_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple
     engine.dispose()
 
 
-@pytest.fixture(params=[{"width": 1280, "height": 800}, {"width": PHONE_WIDTH, "height": 844}],
-                ids=["desktop", "phone"])
-def page(request: pytest.FixtureRequest, browser: Any, customers_server: Any) -> Iterator[Any]:
-    server, _ids = customers_server
-    context = browser.new_context(base_url=server.url, locale="zh-CN", viewport=request.param)
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    problems: list[str] = []
-    page.on("pageerror", lambda exc: problems.append(f"script error: {exc}"))
-    page.problems = problems
-    yield page
-    context.close()
+@pytest.fixture
+def page(browser: Any, viewport: dict[str, int], customers_server: Any) -> Iterator[Any]:
+    with open_page(browser, customers_server[0].url, viewport) as page:
+        yield page
 
 
 def _signed_in(page: Any) -> None:
