@@ -25,7 +25,7 @@ from typing import Any
 
 from pyramid.exceptions import ConfigurationError
 from pyramid.i18n import TranslationString
-from sqlalchemy import ColumnElement, String, case, func, or_
+from sqlalchemy import ColumnElement, String, and_, func, literal, or_, select, union_all
 from sqlalchemy import inspect as sa_inspect
 
 from core.access.exceptions import PermissionDenied
@@ -116,7 +116,7 @@ def model_search_provider(
     order: int = 100,
     condition: Callable[[Any, str], ColumnElement[bool]] | None = None,
 ) -> SearchProvider:
-    """A provider searching ``model`` within the reader's scope, one query per search.
+    """A provider searching ``model`` within the reader's scope, one statement per search.
 
     ``fields`` are text columns that contain the query; ``exact_fields`` (phones, e-mails, ID
     numbers) match only the whole value — a phone also without its spaces or dashes — so masked
@@ -185,14 +185,27 @@ class ModelSearch:
         else:
             matches = or_(*(getattr(model, name).icontains(query, autoescape=True) for name in self.fields), *whole)
         same_text = [func.lower(getattr(model, name)) == func.lower(query) for name in self.fields]
-        statement = (
-            scoped_select(ctx, model).where(matches)
-            .order_by(case((or_(*same_text, *whole), 0), else_=1), model.updated_at.desc(), model.id.desc())
-            .limit(limit)
-        )
-        records = ctx.dbsession.scalars(statement).all()
+        records = ctx.dbsession.scalars(self._statement(ctx, matches, or_(*same_text, *whole), limit)).all()
+        records = list(dict.fromkeys(records))[:limit]  # a whole match is in both halves
         masked = {} if may_see_sensitive(ctx, model) else sensitive_columns(model)
         return [self._hit(request, record, masked) for record in records]
+
+    def _statement(self, ctx: Any, matches: ColumnElement[bool], whole: ColumnElement[bool], limit: int) -> Any:
+        """Whole matches first, then the most recently updated — as one statement of two halves,
+        each limited by itself. Ranking inside a single ORDER BY would sort every match before
+        the first row comes out (150,000 for 科技 over a million customers: a second); alone, the
+        recent half walks the ``updated_at`` index and stops after ``limit`` rows."""
+        model: Any = self.model
+        recent = (model.updated_at.desc(), model.id.desc())
+
+        def half(rank: int, condition: ColumnElement[bool]) -> Any:
+            rows = (scoped_select(ctx, model).where(condition).order_by(*recent).limit(limit)
+                    .with_only_columns(model.id, literal(rank).label("rank"), model.updated_at).subquery())
+            return select(rows)
+
+        halves = union_all(half(0, and_(matches, whole)), half(1, matches)).subquery()
+        return (select(model).join(halves, halves.c.id == model.id)
+                .order_by(halves.c.rank, halves.c.updated_at.desc(), model.id.desc()))
 
     def _whole(self, name: str, query: str) -> ColumnElement[bool]:
         values = {query}

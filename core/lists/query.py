@@ -28,6 +28,8 @@ from core.lists.declaration import KIND_OPERATORS, NO_VALUE, TWO_VALUES, Column,
 from core.lists.models import ListSetting, SavedView
 
 PAGE_SIZES = (20, 50, 100)
+#: A list counts its matches up to this many (``count``).
+COUNT_LIMIT = 10_000
 MAX_VALUE_LENGTH = 200
 INTEGER = re.compile(r"^-?[0-9]{1,18}$")
 
@@ -296,9 +298,19 @@ def search_condition(page: ListPage, q: str) -> ColumnElement[bool]:
     return or_(*parts)
 
 
-def count(ctx: Any, page: ListPage, state: ListState) -> int:
-    query = filtered_select(ctx, page, state).with_only_columns(func.count()).order_by(None)
-    return ctx.dbsession.scalar(query) or 0
+def count(ctx: Any, page: ListPage, state: ListState, *, limit: int | None = None) -> int:
+    """How many rows match, counted up to ``limit + 1``: beyond that the list says "10,000+".
+    Counting every one of 150,000 matches of a broad search (科技) reads them all, and costs more
+    than the page it labels; nobody pages that far, they narrow the search."""
+    limit = COUNT_LIMIT if limit is None else limit
+    matching = filtered_select(ctx, page, state).with_only_columns(page.model.id).order_by(None).limit(limit + 1)
+    return ctx.dbsession.scalar(select(func.count()).select_from(matching.subquery())) or 0
+
+
+def total_label(total: int, *, limit: int | None = None) -> str:
+    """The count as shown: exact up to ``limit``, then "10,000+"."""
+    limit = COUNT_LIMIT if limit is None else limit
+    return f"{limit:,}+" if total > limit else str(total)
 
 
 @dataclasses.dataclass

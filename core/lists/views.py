@@ -113,6 +113,7 @@ class ListViews:
             "page_title": page.title,
             "state": state,
             "total": total,
+            "total_label": lq.total_label(total),
             "rows": rows,
             "columns": lq.visible_columns(page, state),
             "tabs": self._tabs(request, state, setting, saved, hidden),

@@ -176,6 +176,25 @@ def test_sort_by_a_column_both_ways(notes_app):
     assert link["aria-sort"] == "ascending" and "sort=-title" in link["href"]
 
 
+def test_a_broad_match_is_counted_up_to_the_limit_and_shown_as_more(notes_app, monkeypatch):
+    """Counting stops past COUNT_LIMIT ("10,000+"): a broad search costs a page, not a full count;
+    the rows themselves and every page are unaffected."""
+    from core.lists import query
+
+    app = notes_app
+    with app.env.ctx() as ctx:
+        for n in range(5):
+            services.create_note(ctx, f"批量 {n:02d}", owner_id=app.users["zhang"])
+    monkeypatch.setattr(query, "COUNT_LIMIT", 3)
+    app.login(*ZHANG)
+    page = app.get("/notes", params={"q": "批量"})
+    assert page.html.select_one("#list-total").get_text() == "3+"
+    assert len(rows(page)) == 5
+    assert "3+" in page.html.select_one("#list-range").get_text()
+    monkeypatch.setattr(query, "COUNT_LIMIT", 5)  # exactly the limit: still exact
+    assert app.get("/notes", params={"q": "批量"}).html.select_one("#list-total").get_text() == "5"
+
+
 def test_keyset_pages_forward_and_back_and_stable_under_inserts(notes_app):
     app = notes_app
     with app.env.ctx() as ctx:
