@@ -8,7 +8,8 @@ saves full-page PNGs at a phone width (390 px) and a desktop width (1280 px)::
     python scripts/screenshots.py out/ --locale en
 
 Files are named ``<width>-<page>.png``: login, login-error, home, menu (the phone's open
-off-canvas menu), apps, preferences, notifications, notification-settings, search, 404.
+off-canvas menu), apps, preferences, notifications, notification-settings, search, 404 and,
+with the customers addon, its lists, the 查重 page and one customer's 360° page.
 """
 
 from __future__ import annotations
@@ -18,25 +19,17 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
 from pathlib import Path
-from socketserver import ThreadingMixIn
 from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from core.testing.browser import CHROMIUM_ARGS, LiveServer
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 DEMO_ADMIN = ("admin", "kehu-demo-1")
 WIDTHS = {390: 844, 1280: 800}  # width: height of the first screen (pages are shot in full)
-
-
-class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+CUSTOMER_PAGES = (("customers", "/customers"), ("pool", "/customers/pool"), ("key-customers", "/customers/key"),
+                  ("contacts", "/customers/contacts"), ("duplicates", "/customers/duplicates?name=华信"),
+                  ("recycle-bin", "/customers/recycle-bin"), ("customer-search", "/search?q=hx"))
 
 
 def prepare_demo(folder: Path) -> str:
@@ -47,13 +40,10 @@ def prepare_demo(folder: Path) -> str:
     return f"sqlite:///{folder / 'var' / 'kehu.sqlite'}"
 
 
-def serve(database_url: str) -> tuple[WSGIServer, str]:
+def serve(database_url: str) -> LiveServer:
     from core.web.app import make_app
 
-    app = make_app({"kehu.database_url": database_url})  # the secret is kept beside the database
-    httpd = make_server("127.0.0.1", 0, app, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler)
-    threading.Thread(target=httpd.serve_forever, daemon=True, name="kehu-screenshots").start()
-    return httpd, f"http://127.0.0.1:{httpd.server_port}"
+    return LiveServer(make_app({"kehu.database_url": database_url}))  # the secret is kept beside the database
 
 
 def shoot(page: Any, out: Path, name: str, *, full_page: bool = True) -> None:
@@ -99,6 +89,14 @@ def take_all(base_url: str, out: Path, locale: str, chromium: str) -> None:
                                ("search", "/search?q=adm"), ("404", "/no/such/page")):
                 page.goto(path)
                 shoot(page, out, name)
+            for name, path in CUSTOMER_PAGES:  # when the customers addon is installed
+                if page.goto(path).status == 200:
+                    shoot(page, out, name)
+            first = page.locator("#list-table tbody [data-field=name] a").first
+            if page.goto("/customers").status == 200 and first.count():
+                first.click()
+                page.wait_for_load_state("networkidle")  # the lazy 360° panels
+                shoot(page, out, "customer")
             context.close()
         browser.close()
 
@@ -115,12 +113,11 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="kehu-shots-") as folder:
-        httpd, base_url = serve(prepare_demo(Path(folder)))
+        server = serve(prepare_demo(Path(folder)))
         try:
-            take_all(base_url, args.out, args.locale, args.chromium)
+            take_all(server.url, args.out, args.locale, args.chromium)
         finally:
-            httpd.shutdown()
-            httpd.server_close()
+            server.stop()
     return 0
 
 

@@ -153,7 +153,8 @@ def _customer(ctx: Any, rng: random.Random, team: tuple[list[User], User | None]
     full, initials = pinyin
     created = ctx.now - dt.timedelta(days=rng.randint(DAYS_OF_HISTORY, 400), hours=rng.randint(0, 23))
     followups = _followups(ctx, rng, owner)
-    last = max((f["created_at"] for f in followups), default=None)
+    latest = max(followups, key=lambda f: f["created_at"], default=None)
+    last = latest["created_at"] if latest else None
     row = {
         "name": name, "name_key": key, "pinyin": full, "initials": initials,
         "credit_code": _credit_code(rng, codes, place["province"]) if rng.random() < 0.7 else None,
@@ -163,8 +164,10 @@ def _customer(ctx: Any, rng: random.Random, team: tuple[list[User], User | None]
         "website": f"https://www.{initials[:8]}.com.cn" if rng.random() < 0.4 else None,
         "remarks": None, "owner_id": owner.id, "pool_id": None, "acquired_at": None,
         "last_followup_at": last,
-        "next_followup_at": (ctx.now + dt.timedelta(days=rng.randint(-5, 20), hours=rng.randint(1, 9))
-                             if rng.random() < 0.5 else None),
+        # what adding the latest follow-up left (some overdue), else a plan made on the phone
+        "next_followup_at": (latest["next_at"] if latest and latest["next_at"]
+                             else ctx.now + dt.timedelta(days=rng.randint(-5, 20), hours=rng.randint(1, 9))
+                             if rng.random() < 0.3 else None),
         "created_at": created, "updated_at": last or created, "created_by": owner.id, "updated_by": owner.id,
         **place,
     }

@@ -138,6 +138,26 @@ def test_groups_count_more_and_link_to_the_list(notes_app, cli_env, catalog):
     assert groups(page)["core.users"].select_one("[data-count]")["data-count"] == "1"
 
 
+def test_a_broad_match_ranks_only_the_first_candidates_found(notes_app, cli_env, catalog, monkeypatch):
+    """Past CANDIDATES matches the provider ranks the first ones it finds (a broad 科技 over a
+    million rows would sort them all): still a full group, every hit a match, "more" offered."""
+    import core.search
+
+    app, _ids = notes_app
+    env = cli_env(catalog)
+    with env.ctx() as ctx:
+        zhang = ctx.dbsession.scalars(select(User).where(User.username == "zhangsan")).one()
+        made = {services.create_note(ctx, f"wide {n}", owner_id=zhang.id).id for n in range(8)}
+    monkeypatch.setattr(core.search, "CANDIDATES", 5)
+    notes = groups(search_as(app, "admin", "Kehu-Test-Pass-42", "wide"))[NOTES]
+    links = hit_links(notes)
+    assert len(links) == 5 and set(links) <= {note_url(note_id) for note_id in made}
+    assert notes.select_one("[data-count]")["data-count"] == "5"
+    monkeypatch.setattr(core.search, "CANDIDATES", 100)
+    notes = groups(app.get("/search", {"q": "wide"}))[NOTES]
+    assert hit_links(notes) == [note_url(note_id) for note_id in sorted(made, reverse=True)]
+
+
 def test_titles_are_escaped(notes_app):
     app, ids = notes_app
     page = search_as(app, "zhangsan", "Spring-Tea-77", "<b>bold")
