@@ -63,7 +63,13 @@ setup(
         "zxcvbn>=4.4,<5",  # its bundled list of the 30,000 most common passwords
     ],
     extras_require={
+        # benchmarks/run.py (issue 7): the asyncio load generator; the soak run's RSS chart
+        "bench": [
+            "aiohttp>=3.9,<4",
+            "matplotlib>=3.8,<4",
+        ],
         "test": [
+            "aiohttp>=3.9,<4",  # the benchmark harness's smoke test (tests/benchmarks) drives it
             "aiosmtpd>=1.4,<2",  # a real SMTP server on loopback for the mail tests
             "playwright>=1.45,<2",
             "pytest>=8,<10",

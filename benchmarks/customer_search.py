@@ -18,86 +18,41 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import random
 import statistics
 import sys
 import time
 import types
-from importlib.metadata import EntryPoint
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.pool import NullPool
-from stdnum.cn import uscc
+from sqlalchemy import select, text
 from webtest import TestApp
 
 from addons.customers.lists import CUSTOMERS_LIST
-from addons.customers.names import normalise_company_name, pinyin_of
-from core.addons.catalog import ENTRY_POINT_GROUP, AddonCatalog
-from core.cli.database import initialise
+from benchmarks.bulk import indexes_dropped
+from benchmarks.cluster import catalog_of, kehu_database, server_version
+from benchmarks.list_page import login
+from benchmarks.names import company_names
 from core.cli.environment import CliEnvironment
 from core.db import make_engine
 from core.lists import query as lq
 from core.models import User
 from core.org.services import create_department, root_department
 from core.testing.plugin import ADMIN, TEST_SECRET
-from core.testing.postgres import ThrowawayCluster
 from core.users.services import create_user
 from core.web.app import make_app
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from list_page import login
-
 RESULTS = Path(__file__).resolve().parent / "results"
-REGIONS = ("上海", "北京", "深圳", "杭州", "广州", "南京", "成都", "武汉", "苏州", "天津", "重庆", "西安", "青岛",
-           "宁波", "厦门", "大连", "长沙", "郑州", "济南", "合肥", "福州", "昆明", "沈阳", "无锡", "东莞", "佛山",
-           "常州", "温州", "绍兴", "嘉兴", "烟台", "珠海", "中山", "泉州", "南通", "扬州", "徐州", "台州")
-BRAND_CHARS = ("华信达通恒泰瑞丰盛源鑫隆宏兴安康永鸿德正嘉和润博创新联合中天明远金海宇星辰光耀东方晨阳"
-               "锦程凯旋睿智卓越诚致伟业宝利顺捷航百川万象精工科美佳乐思远弘毅启元同方云峰汇聚广益"
-               "长江龙腾飞跃腾骏凯迪欣悦蓝海绿源红日紫金银河北斗朗逸华夏神州天成永恒信义忠厚仁和")
-INDUSTRIES = ("科技", "网络科技", "信息技术", "电子", "贸易", "实业", "机械", "化工", "医药", "生物科技", "新材料",
-              "建筑工程", "物流", "食品", "服饰", "家具", "电气", "能源", "环保科技", "文化传媒", "教育科技",
-              "软件", "通信", "汽车配件", "精密制造", "农业", "商贸", "国际贸易", "咨询", "智能装备")
-FORMS = ("有限公司", "有限公司", "有限公司", "股份有限公司", "有限责任公司", "集团有限公司")
-AREA_CODES = ("310115", "110105", "440305", "330106", "440106", "320102", "510107", "420106")
-
-
-def _pinyin_table(words: tuple[str, ...]) -> dict[str, tuple[str, str]]:
-    return {word: pinyin_of(word) for word in dict.fromkeys(words)}
 
 
 def generate(rows: int, owners: list[int], seed: int = 7):
     """``rows`` unique customers as COPY rows: name, name_key, short_name, credit_code, pinyin,
     initials, owner_id, level, province; deterministic for ``seed``."""
-    rng = random.Random(seed)  # noqa: S311 (repeatable data, not secrets)
-    table = _pinyin_table(REGIONS + INDUSTRIES + FORMS + tuple(BRAND_CHARS))
-    seen: set[str] = set()
-    made = 0
-    while made < rows:
-        region, industry, form = rng.choice(REGIONS), rng.choice(INDUSTRIES), rng.choice(FORMS)
-        brand = rng.choice(BRAND_CHARS) + rng.choice(BRAND_CHARS)
-        if rng.random() < 0.3:
-            brand += rng.choice(BRAND_CHARS)
-        parts = (region, brand[0], brand[1:2], brand[2:], industry, form) if rng.random() < 0.7 else (
-            brand[0], brand[1:2], brand[2:], f"({region})", industry, form)
-        name = "".join(parts)
-        key = normalise_company_name(name)
-        if key in seen:
-            continue
-        seen.add(key)
-        full = "".join(table[p][0] if p in table else pinyin_of(p)[0] for p in parts if p)
-        initials = "".join(table[p][1] if p in table else pinyin_of(p)[1] for p in parts if p)
-        short = brand + industry[:2] if rng.random() < 0.6 else None
-        code = None
-        if made % 2 == 0:
-            base = f"91{rng.choice(AREA_CODES)}MA{made:07d}"
-            code = base + uscc.calc_check_digit(base)
+    for made, company in enumerate(company_names(rows, seed)):
         owner = owners[made % len(owners)] if made % 10 else None
-        yield (name, key, short, code, full, initials, owner, rng.choice("ABCD"), region)
-        made += 1
+        yield (company.name, company.name_key, company.short_name, company.credit_code, company.pinyin,
+               company.initials, owner, company.level, company.region)
 
 
 def load(env: CliEnvironment, rows: int) -> list[str]:
@@ -107,12 +62,7 @@ def load(env: CliEnvironment, rows: int) -> list[str]:
         east = create_department(ctx, "华东大区", root_department(ctx).id).id
         owners = [create_user(ctx, f"sales{n}", f"Spring-Tea-{70 + n}", roles=["sales"], department_id=east).id
                   for n in range(1, 21)]
-    with env.engine.begin() as connection:
-        indexes = connection.execute(text(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'customers_customer' "
-            "AND indexname NOT IN (SELECT conname FROM pg_constraint)")).all()
-        for name, _definition in indexes:
-            connection.execute(text(f'DROP INDEX "{name}"'))
+    with indexes_dropped(env.engine, ["customers_customer"]) as indexes, env.engine.begin() as connection:
         raw = connection.connection.driver_connection
         now = dt.datetime.now(dt.UTC)
         with raw.cursor() as cursor, cursor.copy(
@@ -121,14 +71,7 @@ def load(env: CliEnvironment, rows: int) -> list[str]:
             for n, row in enumerate(generate(rows, owners)):
                 stamp = now - dt.timedelta(minutes=n)
                 copy.write_row((*row, n % 50 == 0, "won" if n % 7 == 0 else "open", stamp, stamp))
-    with env.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text("SET maintenance_work_mem = '512MB'"))
-        for name, definition in indexes:
-            started = time.perf_counter()
-            connection.execute(text(definition))
-            print(f"  index {name}: {time.perf_counter() - started:.1f} s", flush=True)
-        connection.execute(text("VACUUM ANALYZE customers_customer"))
-    return [name for name, _ in indexes]
+    return indexes
 
 
 def timings(run, repeat: int) -> dict[str, float]:
@@ -170,18 +113,9 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=25)
     args = parser.parse_args()
-    cluster = ThrowawayCluster().start()
-    try:
-        admin_engine = create_engine(make_url(cluster.url).set(drivername="postgresql+psycopg"),
-                                     isolation_level="AUTOCOMMIT", poolclass=NullPool)
-        with admin_engine.connect() as connection:
-            connection.execute(text('CREATE DATABASE "bench"'))
-        url = make_url(cluster.url).set(drivername="postgresql+psycopg", database="bench").render_as_string(
-            hide_password=False)
-        catalog = AddonCatalog.discover([EntryPoint(name="customers", value="addons.customers",
-                                                    group=ENTRY_POINT_GROUP)])
+    catalog = catalog_of(customers="addons.customers")
+    with kehu_database(catalog, ["customers"]) as url:
         env = CliEnvironment(database_url=url, catalog=catalog)
-        initialise(env, admin_username=ADMIN[0], admin_password=ADMIN[1], admin_email=None, addons=["customers"])
         started = time.perf_counter()
         indexes = load(env, args.customers)
         load_seconds = time.perf_counter() - started
@@ -208,7 +142,7 @@ def main() -> None:
                 }
         report = {"customers": args.customers, "repeat": args.repeat, "user": "admin (all)",
                   "load_seconds": round(load_seconds, 1), "indexes": indexes,
-                  "postgresql": cluster_version(url), "results": results}
+                  "postgresql": server_version(url), "results": results}
         write(report)
         paths = ["provider", "list"]
         try:
@@ -232,8 +166,6 @@ def main() -> None:
             cells = "  ".join(f"{row[p]['median_ms']:7.1f} /{row[p]['p95_ms']:7.1f}" for p in paths)
             print(f"  {label:24s} {row['q'][:14]:14s} {row['matches']:8d}  {cells}")
         print(f"\nwritten {write(report)}")
-    finally:
-        cluster.stop()
 
 
 def write(report: dict) -> Path:
@@ -241,14 +173,6 @@ def write(report: dict) -> Path:
     out = RESULTS / f"customer_search-{report['customers']}.json"
     out.write_text(json.dumps(report, ensure_ascii=False, indent=2))
     return out
-
-
-def cluster_version(url: str) -> str:
-    engine = create_engine(url, poolclass=NullPool)
-    with engine.connect() as connection:
-        version = connection.scalar(text("SHOW server_version"))
-    engine.dispose()
-    return str(version)
 
 
 if __name__ == "__main__":

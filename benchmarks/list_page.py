@@ -15,23 +15,18 @@ import random
 import statistics
 import sys
 import time
-from importlib.metadata import EntryPoint
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.pool import NullPool
+from sqlalchemy import text
 from webtest import TestApp
 
-from core.addons.catalog import ENTRY_POINT_GROUP, AddonCatalog
-from core.cli.database import initialise
+from benchmarks.cluster import catalog_of, kehu_database
 from core.cli.environment import CliEnvironment
 from core.db import make_engine
 from core.org.services import create_department, root_department
-from core.testing.plugin import ADMIN, TEST_SECRET
-from core.testing.postgres import ThrowawayCluster
+from core.testing.plugin import TEST_SECRET
 from core.users.services import create_user
 from core.web.app import make_app
 
@@ -86,18 +81,9 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=15)
     args = parser.parse_args()
-    cluster = ThrowawayCluster().start()
-    try:
-        admin = create_engine(make_url(cluster.url).set(drivername="postgresql+psycopg"),
-                              isolation_level="AUTOCOMMIT", poolclass=NullPool)
-        with admin.connect() as connection:
-            connection.execute(text('CREATE DATABASE "bench"'))
-        url = make_url(cluster.url).set(drivername="postgresql+psycopg", database="bench").render_as_string(
-            hide_password=False)
-        catalog = AddonCatalog.discover([EntryPoint(name="scoped", value="tests.fixtures.addons.scoped",
-                                                    group=ENTRY_POINT_GROUP)])
+    catalog = catalog_of(scoped="tests.fixtures.addons.scoped")
+    with kehu_database(catalog, ["scoped"]) as url:
         env = CliEnvironment(database_url=url, catalog=catalog)
-        initialise(env, admin_username=ADMIN[0], admin_password=ADMIN[1], admin_email=None, addons=["scoped"])
         started = time.perf_counter()
         load(env, args.rows)
         print(f"loaded {args.rows} notes in {time.perf_counter() - started:.1f} s")
@@ -129,8 +115,6 @@ def main() -> None:
             for name, ms in results.items():
                 print(f"  {name:32s} {ms:8.1f} ms")
         engine.dispose()
-    finally:
-        cluster.stop()
 
 
 if __name__ == "__main__":
