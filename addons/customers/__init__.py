@@ -72,6 +72,7 @@ def includeme(config: Configurator) -> None:
     config.add_import(".imports.CUSTOMERS_IMPORT")  # /imports/new/customers.customers
     config.add_import(".contact_imports.CONTACTS_IMPORT")  # /imports/new/customers.contacts
     config.add_list_page(lists.CONTACTS_LIST)  # /customers/contacts: search, export, import
+    _contact_page(config)  # /customers/contacts/{id}: the contact's customer page
 
 
 def _attachments_and_key_customers(config: Configurator) -> None:
@@ -134,3 +135,11 @@ def _pool_rules(config: Configurator) -> None:
                         permission="customers.customer:write")
     config.add_view(pool_views.customer_assign, route_name="customers.assign", request_method="POST",
                     permission="customers.customer:read")
+
+
+def _contact_page(config: Configurator) -> None:
+    from . import contact_views
+
+    config.add_route("customers.contact", "/customers/contacts/{id:\\d+}")
+    config.add_view(contact_views.contact_page, route_name="customers.contact", request_method="GET",
+                    permission="customers.contact:read")

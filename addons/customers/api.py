@@ -5,24 +5,31 @@ masked for readers without ``customers.contact:see_sensitive``.
 
 Claiming several customers is all or nothing: when any of them cannot be claimed, none is, and
 the problem lists what stops each one (``errors[].field`` = ``ids.<index>``), or the pool limit
-that the batch as a whole would pass (``field`` = ``ids``)."""
+that the batch as a whole would pass (``field`` = ``ids``).
+
+A customer carries its ``tags`` (names, sorted) and ``custom`` (custom field values by name,
+``cf_<id>``), loaded for a whole list in two queries. Create and PATCH take both: ``tags``
+replaces the set, ``custom`` changes the values sent; a refused tag or value (``errors[].field``
+``tags`` or ``custom.<name>``) is refused before anything is written."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from collections.abc import Sequence
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import or_, select
 
-from core.access.masking import record_values
 from core.access.scopes import scope_condition
 from core.api.actions import ApiAction
 from core.api.resources import ApiResource
 from core.context import Ctx
+from core.customfields.api import JsonValue, api_values, check_api_values, write_api_values
 from core.exceptions import KehuError
 
 from . import pool, services
+from . import tags as customer_tags
 from .duplicates import DuplicateQuery as DuplicatesQuery
 from .duplicates import find_duplicates
 from .exceptions import (
@@ -35,9 +42,11 @@ from .exceptions import (
     PoolUnavailable,
     ReasonRequired,
     ReclaimBlocked,
+    TagNameInvalid,
+    TooManyTags,
     UnknownChoice,
 )
-from .models import Contact, Customer, Followup
+from .models import Contact, Customer, CustomerTag, Followup, Tag
 from .schemas import CustomerText
 
 Text = str | None
@@ -65,14 +74,24 @@ class CustomerRead(BaseModel):
     owner_id: int | None
     created_at: dt.datetime
     updated_at: dt.datetime
+    tags: list[str] = Field(description="Tag names, sorted")
+    custom: dict[str, JsonValue] = Field(description="Custom field values by field name (cf_<id>): a number "
+                                                     "as a number, a date as YYYY-MM-DD, a choice as its text")
+
+
+#: Bounds of the body only: the services say what a tag may be (TagNameInvalid, TooManyTags).
+TagNames = list[Annotated[str, Field(max_length=200)]]
+CUSTOM_DESCRIPTION = "Custom field values by field name (cf_<id>); null blanks a value"
 
 
 class CustomerCreate(CustomerText):
     model_config = ConfigDict(extra="forbid")
 
-    level: str | None = Field(default=None, max_length=1)  # the administrator's list: the services check it
+    level: str | None = Field(default=None, max_length=20)  # the administrator's list: the services check it
     key_customer: bool = False
     deal_status: Literal["open", "won"] = "open"
+    tags: TagNames = Field(default_factory=list, max_length=200)
+    custom: dict[str, Any] = Field(default_factory=dict, max_length=100, description=CUSTOM_DESCRIPTION)
 
 
 class CustomerUpdate(BaseModel):
@@ -85,7 +104,7 @@ class CustomerUpdate(BaseModel):
     credit_code: str | None = Field(default=None, max_length=30)
     industry: str | None = Field(default=None, max_length=100)
     source: str | None = Field(default=None, max_length=100)
-    level: str | None = Field(default=None, max_length=1)  # the administrator's list: the services check it
+    level: str | None = Field(default=None, max_length=20)  # the administrator's list: the services check it
     key_customer: bool = Field(default=None)
     deal_status: Literal["open", "won"] = Field(default=None)
     province: str | None = Field(default=None, max_length=50)
@@ -94,10 +113,24 @@ class CustomerUpdate(BaseModel):
     address: str | None = Field(default=None, max_length=300)
     website: str | None = Field(default=None, max_length=200)
     remarks: str | None = Field(default=None, max_length=5000)
+    tags: TagNames = Field(default=None, max_length=200, description="Replaces the customer's tags")
+    custom: dict[str, Any] = Field(default=None, max_length=100, description=CUSTOM_DESCRIPTION)
+
+
+def customer_extras(ctx: Ctx, customers: Sequence[Customer]) -> dict[int, dict[str, Any]]:
+    """``tags`` and ``custom`` of a response's customers: one query each, whatever their number."""
+    ids = [customer.id for customer in customers]
+    names: dict[int, list[str]] = {customer_id: [] for customer_id in ids}
+    rows = ctx.dbsession.execute(select(CustomerTag.customer_id, Tag.name).join(Tag, Tag.id == CustomerTag.tag_id)
+                                 .where(CustomerTag.customer_id.in_(ids)))
+    for customer_id, name in rows:
+        names[customer_id].append(name)
+    custom = api_values(ctx, Customer, ids)
+    return {customer_id: {"tags": sorted(names[customer_id]), "custom": custom[customer_id]} for customer_id in ids}
 
 
 def _read(ctx: Ctx, customer: Customer) -> dict[str, Any]:
-    return record_values(ctx, customer, CustomerRead.model_fields)
+    return CUSTOMERS.read_values(ctx, [customer])[0]
 
 
 # ---------------------------------------------------------------- customer actions
@@ -139,7 +172,7 @@ def claim(ctx: Ctx, body: ClaimBody) -> dict[str, Any]:
         refused = ClaimRefused(count=len(ids))
         refused.field_errors = _claim_problems(ctx, body.ids) or [("ids", exc)]
         raise refused from None
-    return {"items": [_read(ctx, customer) for customer in customers]}
+    return {"items": CUSTOMERS.read_values(ctx, customers)}
 
 
 def _claim_problems(ctx: Ctx, ids: list[int]) -> list[tuple[str, KehuError]]:
@@ -202,11 +235,46 @@ def duplicates(ctx: Ctx, query: DuplicateQuery) -> dict[str, Any]:
 
 
 def create_customer(ctx: Ctx, data: dict[str, Any]) -> Customer:
-    return services.create_customer(ctx, **data)
+    names, custom = _tag_names(data.pop("tags")), data.pop("custom")
+    check_api_values(ctx, Customer, custom, creating=True)  # refused before anything is written
+    customer = services.create_customer(ctx, **data)
+    if names:
+        customer_tags.set_customer_tags(ctx, customer.id, names)
+    write_api_values(ctx, customer, custom, creating=True)
+    return customer
 
 
 def update_customer(ctx: Ctx, customer: Customer, data: dict[str, Any]) -> Customer:
-    return services.update_customer(ctx, customer.id, **data)
+    """PATCH: ``tags`` replaces the set, ``custom`` changes the values sent. A change of either
+    is a new version of the customer (its ETag)."""
+    names = _tag_names(data.pop("tags")) if "tags" in data else None
+    custom = data.pop("custom", None) or {}
+    check_api_values(ctx, Customer, custom)
+    if data:
+        customer = services.update_customer(ctx, customer.id, **data)
+    before = customer_extras(ctx, [customer])[customer.id]
+    if names is not None:
+        customer_tags.set_customer_tags(ctx, customer.id, names)
+    write_api_values(ctx, customer, custom)
+    if customer_extras(ctx, [customer])[customer.id] != before:
+        customer.updated_at = ctx.now
+    return customer
+
+
+def _tag_names(raw: list[str]) -> list[str]:
+    """The tags a body names, checked as the services check them, before any write
+    (``errors[].field`` = ``tags``)."""
+    names = customer_tags.parse_names(raw)
+    refused: KehuError | None = None
+    if len(names) > customer_tags.PER_CUSTOMER:
+        refused = TooManyTags(limit=customer_tags.PER_CUSTOMER)
+    for name in names:
+        if refused is None and len(name) > customer_tags.NAME_LIMIT:
+            refused = TagNameInvalid(name=name, limit=customer_tags.NAME_LIMIT)
+    if refused is not None:
+        refused.field_errors = [("tags", refused)]  # type: ignore[attr-defined]
+        raise refused
+    return names
 
 
 def delete_customer(ctx: Ctx, customer: Customer) -> None:
@@ -222,6 +290,8 @@ CUSTOMERS = ApiResource(
     create=create_customer,
     update=update_customer,
     delete=delete_customer,
+    extra_fields=("tags", "custom"),
+    load_extra=customer_extras,
     filters={"owner_id": "owner_id", "level": "level", "key_customer": "key_customer",
              "deal_status": "deal_status", "credit_code": "credit_code", "province": "province"},
     search=("name", "short_name", "pinyin", "initials", "credit_code"),

@@ -23,7 +23,7 @@ KINDS: dict[str, Any] = {"source": _("Sources"), "level": _("Levels"), "industry
 #: The refusal each kind raises, so a form shows it beside its own field.
 REFUSALS = {"source": SourceUnavailable, "level": LevelUnavailable, "industry": IndustryUnavailable}
 #: The widest value each kind's customer column holds.
-VALUE_LIMITS = {"source": 100, "level": 1, "industry": 100}
+VALUE_LIMITS = {"source": 100, "level": 20, "industry": 100}
 LABEL_LIMIT = 100
 CACHE_KEY = "customers.choices"
 DEFAULTS: dict[str, tuple[tuple[str, str], ...]] = {

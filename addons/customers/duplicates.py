@@ -215,8 +215,8 @@ def _same_mobile(number: str) -> ColumnElement[bool]:
 
 
 def _same_email(email: str) -> ColumnElement[bool]:
-    """E-mail addresses compare without case (Wang@Example.com is wang@example.com); an index on
-    ``lower(email)`` answers it."""
+    """E-mail addresses compare without case (Wang@Example.com is wang@example.com); the index
+    on ``lower(email)`` (migration c009) answers it — keep the expression exactly this."""
     return (func.lower(Contact.email) == email) & Contact.deleted_at.is_(None)
 
 

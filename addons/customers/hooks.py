@@ -102,7 +102,7 @@ def kehu_periodic_jobs() -> list[PeriodicJob]:
 @hookimpl
 def kehu_search_providers() -> list[SearchProvider]:
     from .models import Contact, Customer
-    from .search import customer_search_condition
+    from .search import contact_search_condition, customer_search_condition
 
     return [
         model_search_provider("customers.customers", _("Customers"), Customer,
@@ -111,7 +111,7 @@ def kehu_search_providers() -> list[SearchProvider]:
                               more_url="customers.customers.list", order=20, condition=customer_search_condition),
         model_search_provider("customers.contacts", _("Contacts"), Contact, fields=("name",),
                               exact_fields=("mobile",), hit_title="name", detail=("title", "mobile"),
-                              url=_contact_url, order=25),
+                              url=_contact_url, order=25, condition=contact_search_condition),
     ]
 
 

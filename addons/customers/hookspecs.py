@@ -67,3 +67,19 @@ def customers_pool_return_exempt(ctx: Any, customer_ids: list[int]) -> list[int]
             return list(ctx.dbsession.scalars(select(Opportunity.customer_id).where(
                 Opportunity.customer_id.in_(customer_ids), Opportunity.state == "open")))
     """
+
+
+@hookspec
+def customers_value(ctx: Any, customer_ids: list[int]) -> dict[int, Any]:
+    """Called by the key-customer list (重点客户) once per page with the ids of its rows: return
+    ``{customer_id: Decimal}`` in yuan for the customers this addon knows a value of (open
+    pipeline, orders …); the answers of several addons are summed. The list shows its "Value"
+    column only while some installed addon implements this. Example::
+
+        @hookimpl
+        def customers_value(ctx, customer_ids):
+            return dict(ctx.dbsession.execute(
+                select(Opportunity.customer_id, func.sum(Opportunity.amount))
+                .where(Opportunity.customer_id.in_(customer_ids), Opportunity.state == "open")
+                .group_by(Opportunity.customer_id)).all())
+    """

@@ -1,6 +1,8 @@
 """The customers import, declared once: upload, mapping (Chinese headers map by themselves),
 preview, batch run and report come from the core (``/imports/new/customers.customers``). Every
-row goes through the services, so 查重 refuses a company that is already a customer."""
+row goes through the services, so 查重 refuses a company that is already a customer. The admin's
+custom fields are columns too (headed by their labels), checked like the form's values; an
+update by key changes the custom values the row fills and leaves the others."""
 
 from __future__ import annotations
 
@@ -9,6 +11,8 @@ from typing import Any
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from core.context import Ctx
+from core.customfields.imports import custom_import_fields, pop_custom
+from core.customfields.services import set_values
 from core.i18n import _
 from core.imports.declaration import ImportField, ImportSpec
 
@@ -58,10 +62,12 @@ def _listed(ctx: Ctx, data: dict[str, Any]) -> tuple[dict[str, Any], str | None]
 def create_customer(ctx: Ctx, data: dict[str, Any]) -> Customer:
     pool_name = data.pop("pool", None)
     target = pool_import.pool_named(ctx, pool_name) if pool_name else None  # refused before any write
+    custom = pop_custom(data)
     data, names = _listed(ctx, data)
     customer = services.create_customer(ctx, **data)
     if names:
         tags.set_customer_tags(ctx, customer.id, names)
+    set_values(ctx, customer, custom, creating=True)
     if target is not None:
         pool_import.put_in_pool(ctx, customer, target)
     return customer
@@ -69,8 +75,10 @@ def create_customer(ctx: Ctx, data: dict[str, Any]) -> Customer:
 
 def update_customer(ctx: Ctx, customer: Customer, data: dict[str, Any]) -> Customer:
     data.pop("pool", None)  # only a new customer goes into a pool; an existing one keeps its owner
+    custom = pop_custom(data)
     data, names = _listed(ctx, data)
     customer = services.update_customer(ctx, customer.id, **data)
+    set_values(ctx, customer, custom)
     if names:
         tags.set_customer_tags(ctx, customer.id, sorted({*tags.tag_names(ctx, customer.id), *tags.parse_names(names)}))
     return customer
@@ -101,5 +109,6 @@ CUSTOMERS_IMPORT = ImportSpec(
     update=update_customer,
     key_fields=("name", "credit_code"),
     list_route="customers.customers.list",
+    extra_fields=custom_import_fields(Customer),
     help=_("One customer per row; a company that is already a customer is reported, not added twice."),
 )

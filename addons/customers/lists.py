@@ -3,7 +3,9 @@ export all come from the core's list machinery."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,7 +22,7 @@ from core.models import User
 
 from . import choices, pool, pool_assign, recycle, regions, services, tags
 from .models import Contact, Customer
-from .search import list_search_condition
+from .search import contact_list_search_condition, list_search_condition
 
 LEVELS = choices.filter_options("level")  # the administrator's list (customers.settings:admin)
 SOURCES = choices.filter_options("source")
@@ -268,9 +270,50 @@ def days_since_followup(ctx: Any, customer: Customer) -> int | None:
     return max(0, (ctx.now - customer.last_followup_at).days)
 
 
-#: 重点客户: the key customers one may see, with their last and next follow-up and how long since
-#: anyone followed them up. A "value" column (pipeline, orders) is for addons that know values to
-#: add later; none provides one yet, so the list has none.
+class _Values:
+    """The "Value" cells of one request: at the first cell, one ``customers_value`` call for
+    every customer the request has loaded — the page's rows, as the core's custom-field cells
+    do — summed over the addons that answer. A customer no addon values has an empty cell."""
+
+    def __init__(self, ctx: Any) -> None:
+        self.ctx = ctx
+        self.asked: set[int] = set()
+        self.values: dict[int, Decimal] = {}
+
+    def cell(self, ctx: Any, customer: Customer) -> str | None:
+        if customer.id not in self.asked:
+            self.asked = {obj.id for obj in self.ctx.dbsession.identity_map.values()
+                          if isinstance(obj, Customer) and obj.id is not None} | {customer.id}
+            self.values = {}
+            for answer in self.ctx.hooks.customers_value(ctx=self.ctx, customer_ids=sorted(self.asked)):
+                for customer_id, amount in (answer or {}).items():
+                    if int(customer_id) in self.asked and amount is not None:
+                        key = int(customer_id)
+                        self.values[key] = self.values.get(key, Decimal(0)) + Decimal(str(amount))
+        amount = self.values.get(customer.id)
+        return format_cny(amount) if amount is not None else None
+
+
+def format_cny(amount: Decimal) -> str:
+    """¥1,234.50: yuan with thousands separators and fen, as Chinese invoices write it."""
+    sign = "-" if amount < 0 else ""
+    return f"{sign}¥{abs(amount).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,}"
+
+
+def with_value_column(ctx: Any, page: ListPage) -> ListPage:
+    """The key-customer list as this request sees it: a "Value" column only while an installed
+    addon implements ``customers_value`` (the customers addon knows no amounts itself)."""
+    if not ctx.hooks.customers_value.get_hookimpls():
+        return page
+    value = Column("value", _("Customer value"), render=_Values(ctx).cell)  # 价值: not Choice.value (值)
+    columns = list(page.columns)
+    at = next(i for i, column in enumerate(columns) if column.field == "days_since_followup") + 1
+    return dataclasses.replace(page, columns=(*columns[:at], value, *columns[at:]))
+
+
+#: 重点客户: the key customers one may see, with their last and next follow-up, how long since
+#: anyone followed them up and — when an addon that knows amounts (opportunities, orders) is
+#: installed — their value (``customers_value``).
 KEY_CUSTOMERS_LIST = ListPage(
     key="customers.key",
     model=Customer,
@@ -302,6 +345,7 @@ KEY_CUSTOMERS_LIST = ListPage(
     system_views=(ALL, SystemView("due", _("Follow-up due"), followup_due)),
     base_condition=key_condition,
     eager=lambda query: query.options(selectinload(Customer.owner).lazyload(User.roles)),
+    adapt=with_value_column,
 )
 
 
@@ -323,8 +367,8 @@ CONTACTS_LIST = ListPage(
     title=_("Contacts"),
     path="/customers/contacts",
     columns=(
-        Column("name", _("Name"), sortable=True),
-        Column("customer_id", _("Customer"), render=contact_customer),
+        Column("name", _("Name"), sortable=True, link=True),
+        Column("customer_id", _("Customer"), render=contact_customer, link=True),
         Column("title", _("Job title")),
         Column("mobile", _("Mobile")),
         Column("phone", _("Phone"), default=False),
@@ -335,8 +379,11 @@ CONTACTS_LIST = ListPage(
     ),
     filters=(Filter("name", _("Name")), Filter("customer_id", _("Customer"), kind="number")),
     search=("name", "mobile"),
+    search_condition=contact_list_search_condition,  # name from its start, mobile whole: indexed
     sort=("id", "name"),
     default_sort="-id",
+    # no page of its own: a row (its name, its customer) opens the customer's page (contact_views)
+    detail_route="customers.contact",
     import_key="customers.contacts",
     system_views=(ALL,),
     base_condition=contacts_of_visible_customers,

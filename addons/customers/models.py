@@ -43,7 +43,7 @@ class Customer(Model, Owned, Recyclable, HasTeam, HasCustomFields):
                                                     info={"label": _("Unified social credit code")})
     industry: Mapped[str | None] = mapped_column(String(100), index=True, info={"label": _("Industry")})
     source: Mapped[str | None] = mapped_column(String(100), index=True, info={"label": _("Source")})
-    level: Mapped[str | None] = mapped_column(String(1), index=True, info={"label": _("Level")})
+    level: Mapped[str | None] = mapped_column(String(20), index=True, info={"label": _("Level")})
     key_customer: Mapped[bool] = mapped_column(Boolean, default=False, index=True,
                                                info={"label": _("Key customer")})
     deal_status: Mapped[str] = mapped_column(String(10), default="open", index=True,
@@ -81,6 +81,10 @@ class Contact(Model, Owned, Recyclable):
 
     __tablename__ = "customers_contact"
     access_key = "customers.contact"
+    # Migration c009's expression indexes: lower(name) for the search's prefix match,
+    # lower(email) for 查重 by e-mail (search.py, duplicates.py).
+    __table_args__ = ({"info": {"migration_only": ("ix_customers_contact_name_lower",
+                                                   "ix_customers_contact_email_lower")}},)
 
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers_customer.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(100), index=True, info={"label": _("Name")})
@@ -256,7 +260,7 @@ class PoolRule(Model):
     __table_args__ = (UniqueConstraint("pool_id", "level"),)
 
     pool_id: Mapped[int] = mapped_column(ForeignKey("customers_pool.id", ondelete="CASCADE"))
-    level: Mapped[str] = mapped_column(String(1), info={"label": _("Level")})
+    level: Mapped[str] = mapped_column(String(20), info={"label": _("Level")})
     days_without_followup: Mapped[int | None] = mapped_column(Integer, info={
         "label": _("Return after days without follow-up")})
     days_without_deal: Mapped[int | None] = mapped_column(Integer, info={

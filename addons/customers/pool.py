@@ -313,6 +313,25 @@ def _warn(ctx: Ctx, pool: Pool, customer: Customer, when: dt.datetime) -> bool:
 # ---------------------------------------------------------------- timeline
 
 
+def move_reason(move: PoolMove) -> Any:
+    """A move's reason as people read it. The automatic return stores ``<kind>:<days>``
+    (``followup:30``, ``deal:90``) and an unlock forced by a transfer ``lock_limit:<max>``
+    (``pool_lock``): codes, so rows stay readable in any language and old rows render too; a
+    reason someone typed is shown as typed."""
+    reason = move.reason
+    code, _sep, number = (reason or "").partition(":")
+    if not number.isdigit():
+        return reason
+    if move.action == "auto_returned" and code == "followup":
+        return _("No follow-up for ${days} days", mapping={"days": int(number)})
+    if move.action == "auto_returned" and code == "deal":
+        return _("No deal for ${days} days", mapping={"days": int(number)})
+    if move.action == "unlocked" and code == "lock_limit":
+        return _("The new owner already has the most locked customers of this pool (${limit})",
+                 mapping={"limit": int(number)})
+    return reason
+
+
 def pool_moves(ctx: Ctx, customer_id: int) -> list[PoolMove]:
     """The customer's moves in and out of pools, newest first (the caller has checked it may
     read the customer)."""

@@ -23,7 +23,7 @@ from . import choices, exceptions, pool, pool_assign, pool_lock, pool_members, p
 from .forms import AssignForm, PoolForm
 from .models import Customer, Pool, PoolMove
 
-RULE_FIELD = re.compile(r"^rule_(followup|deal)_(.{1,8})$")
+RULE_FIELD = re.compile(r"^rule_(followup|deal)_(.{1,20})$")
 
 
 # ---------------------------------------------------------------- admin: a pool's rules and members
@@ -98,8 +98,10 @@ def pool_history(request: Request) -> dict[str, Any]:
                                                           .options(lazyload(User.roles))).unique()} if moves else {}
     from .views import MOVES
 
+    reasons = {move.id: request.localizer.translate(reason) for move in moves
+               if (reason := pool.move_reason(move)) is not None}  # followup:30 → "30 天未跟进"
     return {"pool": record, "moves": moves, "customers": customers, "users": users, "labels": MOVES,
-            "page_title": record.name}
+            "reasons": reasons, "page_title": record.name}
 
 
 # ---------------------------------------------------------------- the customer page

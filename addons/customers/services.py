@@ -102,6 +102,7 @@ def assign_customers(ctx: Ctx, customer_ids: Iterable[int], owner_id: int) -> in
     owner's open follow-up plans following; the new owner is notified once ("customers.assigned").
     Returns how many changed."""
     from .plans import hand_over  # plans build on customers, not the other way round
+    from .pool_lock import keep_locks_within_limit  # so does the pool
 
     ctx.access.require("customers.customer:write")
     new_owner = ctx.dbsession.get(User, owner_id)
@@ -121,6 +122,7 @@ def assign_customers(ctx: Ctx, customer_ids: Iterable[int], owner_id: int) -> in
         for contact in ctx.dbsession.scalars(select(Contact).where(Contact.customer_id == customer.id)):
             contact.owner_id = owner_id
         hand_over(ctx, customer, before, owner_id)
+    keep_locks_within_limit(ctx, changed, owner_id)  # D-CAP: the new owner's most locked
     ctx.dbsession.flush()
     notify_assigned(ctx, changed, owner_id)
     return len(changed) + len(pooled)

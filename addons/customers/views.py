@@ -107,12 +107,8 @@ def _moves(request: Request, customer: Any) -> list[dict[str, Any]]:
     names = {p.id: p.name for p in ctx.dbsession.scalars(select(Pool))} if moves else {}
     out = []
     for move in moves:
-        reason = move.reason
-        if move.action == "auto_returned" and reason and ":" in reason:
-            kind, days = reason.split(":", 1)
-            reason = request.localizer.translate(
-                _("No follow-up for ${days} days", mapping={"days": days}) if kind == "followup"
-                else _("No deal for ${days} days", mapping={"days": days}))
+        reason = pool.move_reason(move)
+        reason = request.localizer.translate(reason) if reason is not None else None
         out.append({"move": move, "label": MOVES.get(move.action, move.action), "reason": reason,
                     "pool": names.get(move.pool_id, "—"),
                     "user": services.owner_label(ctx, move.user_id or move.previous_owner_id)})

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from types import UnionType
 from typing import Any, Union, get_args, get_origin
 
@@ -31,7 +31,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.sql.schema import Column
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-from core.access.masking import sensitive_columns
+from core.access.masking import record_values, sensitive_columns
 from core.api.actions import ActionView, ApiAction
 from core.context import Ctx
 
@@ -61,6 +61,10 @@ class ApiResource:
       for records visible beyond their own owner's scope (a follow-up to whoever sees its
       customer); it must require the read permission itself. Default: ``scope_condition``.
       Changes keep the record's own scope.
+    - ``extra_fields``/``load_extra``: read fields that are not the model's own attributes (an
+      addon's tags, custom field values), loaded for a whole response at once by
+      ``load_extra(ctx, records) -> {record id: {field: value}}``, so a list of 200 costs the same
+      few queries as a list of 1.
     """
 
     name: str
@@ -78,6 +82,8 @@ class ApiResource:
     description: str = ""
     actions: tuple[ApiAction, ...] = ()
     read_scope: Callable[[Ctx], Any] | None = None
+    extra_fields: tuple[str, ...] = ()
+    load_extra: Callable[[Ctx, Sequence[Any]], Mapping[int, Mapping[str, Any]]] | None = None
 
     @property
     def access_key(self) -> str:
@@ -119,6 +125,18 @@ class ApiResource:
             raise RecordNotFound()
         return record
 
+    def read_values(self, ctx: Ctx, records: Sequence[Any]) -> list[dict[str, Any]]:
+        """The records as this reader may see them (masked), their extra fields loaded in one
+        call, each shaped by the read schema: every response that carries records uses this."""
+        own = [field for field in self.fields if field not in self.extra_fields]
+        extra = self.load_extra(ctx, records) if self.load_extra is not None and records else {}
+        found = []
+        for record in records:
+            values = record_values(ctx, record, own)
+            values.update(extra.get(record.id, {}))
+            found.append(self.read_schema.model_validate(values).model_dump(mode="json"))
+        return found
+
     def column(self, name: str) -> Column:
         return self.model.__table__.columns[name]  # type: ignore[attr-defined, no-any-return]
 
@@ -148,8 +166,13 @@ def _problems(resource: ApiResource) -> Any:
             yield f"the model has no {needed!r} column (derive it from core.db.Model and Owned)"
     attributes = set(sa_inspect(model).all_orm_descriptors.keys())
     for field in resource.read_schema.model_fields:
-        if field not in attributes:
+        if field not in attributes and field not in resource.extra_fields:
             yield f"read_schema field {field!r} is not an attribute of {model.__name__}"
+    if bool(resource.extra_fields) != (resource.load_extra is not None):
+        yield "extra_fields and load_extra go together"
+    for field in resource.extra_fields:
+        if field not in resource.read_schema.model_fields or field == "id":
+            yield f"extra field {field!r} is not a read_schema field (other than 'id')"
     if "id" not in resource.read_schema.model_fields:
         yield "read_schema must include 'id'"
     sensitive = sensitive_columns(model)

@@ -22,7 +22,7 @@ from pyramid.response import Response
 from sqlalchemy import and_, or_
 
 from core.access.exceptions import RecordNotFound
-from core.access.masking import may_see_sensitive, record_values, sensitive_columns
+from core.access.masking import may_see_sensitive, sensitive_columns
 from core.access.scopes import scoped_select
 from core.api.bodies import database_errors, json_response, validated_body
 from core.api.etags import check_if_match, etag, tag_matches
@@ -75,7 +75,7 @@ class ResourceViews:
                 query = query.where(or_(key_column > value, and_(key_column == value, id_column > last_id)))
         order = (key_column.desc(), id_column.desc()) if descending else (key_column.asc(), id_column.asc())
         rows = list(ctx.dbsession.scalars(query.order_by(*order).limit(limit + 1)))
-        items = [self.values(ctx, record) for record in rows[:limit]]
+        items = resource.read_values(ctx, rows[:limit])
         next_url = None
         if len(rows) > limit:
             last = rows[limit - 1]
@@ -166,8 +166,7 @@ class ResourceViews:
 
     def values(self, ctx: Ctx, record: Any) -> dict[str, Any]:
         """The record as this reader may see it (masked), shaped by the read schema."""
-        values = record_values(ctx, record, self.resource.fields)
-        return self.resource.read_schema.model_validate(values).model_dump(mode="json")
+        return self.resource.read_values(ctx, [record])[0]
 
 
 # -- helpers ---------------------------------------------------------------------------------

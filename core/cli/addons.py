@@ -49,7 +49,7 @@ def list_addons(env: CliEnvironment) -> None:
 @click.pass_obj
 def install(env: CliEnvironment, names: tuple[str, ...]) -> None:
     """Install NAMES and what they depend on, all or nothing."""
-    with env.ctx() as ctx:
+    with env.ctx(schema=True) as ctx:
         done = install_addons(ctx, env.catalog, names)
     if done:
         say(_("Installed: ${names}"), names=", ".join(done))
@@ -62,7 +62,7 @@ def install(env: CliEnvironment, names: tuple[str, ...]) -> None:
 @click.pass_obj
 def upgrade(env: CliEnvironment, names: tuple[str, ...]) -> None:
     """Run pending migrations and data of NAMES (default: every installed addon)."""
-    with env.ctx() as ctx:
+    with env.ctx(schema=True) as ctx:
         done = upgrade_addons(ctx, env.catalog, names or None)
     if done:
         say(_("Upgraded: ${names}"), names=", ".join(done))
@@ -82,7 +82,7 @@ def uninstall(env: CliEnvironment, name: str, drop_data: bool, yes: bool) -> Non
     if drop_data and not yes:
         click.confirm(text(_("Drop every table of ${name} and the data in them? This cannot be undone"), name=name),
                       abort=True)
-    with env.ctx() as ctx:
+    with env.ctx(schema=True) as ctx:
         uninstall_addon(ctx, env.catalog, name, drop_data=drop_data)
     if drop_data:
         say(_("Uninstalled: ${name} (tables dropped)"), name=name)

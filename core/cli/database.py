@@ -25,7 +25,7 @@ def initialise(env: CliEnvironment, *, admin_username: str, admin_password: str,
     from core.org.services import root_department
     from core.users.services import create_user
 
-    with env.ctx(require_initialised=False) as ctx:
+    with env.ctx(require_initialised=False, schema=True) as ctx:
         migrate_core(ctx.dbsession)
     with env.ctx() as ctx:
         sync_declared_permissions(ctx, core_hooks.kehu_permissions())
@@ -37,7 +37,7 @@ def initialise(env: CliEnvironment, *, admin_username: str, admin_password: str,
             created = True
     installed: list[str] = []
     if addons:
-        with env.ctx() as ctx:
+        with env.ctx(schema=True) as ctx:
             installed = install_addons(ctx, env.catalog, addons)
     return created, installed
 
@@ -78,10 +78,10 @@ def db() -> None:
 @click.pass_obj
 def db_upgrade(env: CliEnvironment) -> None:
     """Run pending migrations of the core and of every installed addon."""
-    with env.ctx(require_initialised=False) as ctx:
+    with env.ctx(require_initialised=False, schema=True) as ctx:
         fresh = not is_initialised(ctx.dbsession)
         migrate_core(ctx.dbsession)
-    with env.ctx() as ctx:
+    with env.ctx(schema=True) as ctx:
         upgraded = upgrade_addons(ctx, env.catalog)
     if fresh:
         say(_("Core tables created. Run “kehu init” to add the first administrator."))

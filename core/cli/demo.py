@@ -23,7 +23,7 @@ def demo(env: CliEnvironment, host: str, port: int, no_serve: bool) -> None:
     """Create (or reuse) ./var/kehu.sqlite with every addon and demo data, then serve it."""
     username, password = DEMO_ADMIN
     created, _nothing = initialise(env, admin_username=username, admin_password=password, admin_email=None, addons=[])
-    with env.ctx() as ctx:
+    with env.ctx(schema=True) as ctx:
         installed = install_addons(ctx, env.catalog, [spec.name for spec in env.catalog])
     with env.ctx() as ctx:
         ctx.hooks.kehu_demo_data(ctx=ctx)

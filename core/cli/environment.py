@@ -14,6 +14,7 @@ from core.addons.exceptions import DatabaseNotInitialised
 from core.addons.installer import installed_names, is_initialised
 from core.context import Ctx
 from core.db import make_engine
+from core.db.engine import check_foreign_keys, schema_change_connection
 from core.i18n import cli_locale
 from core.plugins import HookRelay, make_plugin_manager
 from core.settings import load_settings
@@ -54,14 +55,21 @@ class CliEnvironment:
         return make_plugin_manager(order)
 
     @contextlib.contextmanager
-    def ctx(self, *, require_initialised: bool = True) -> Iterator[Ctx]:
+    def ctx(self, *, require_initialised: bool = True, schema: bool = False) -> Iterator[Ctx]:
         """A service context in one transaction: committed if the block succeeds.
 
-        Refuses an empty database with "run kehu init", except for the commands that create it."""
-        with Session(self.engine, expire_on_commit=False) as session, session.begin():
-            initialised = is_initialised(session)
-            if require_initialised and not initialised:
-                raise DatabaseNotInitialised()
-            installed = installed_names(session) if initialised else set()
-            hooks = HookRelay(self.plugin_manager, installed)
-            yield Ctx(dbsession=session, hooks=hooks, settings=self.settings, locale=cli_locale(), system=True)
+        Refuses an empty database with "run kehu init", except for the commands that create it.
+        ``schema``: the block runs migrations (init, install, upgrade, uninstall), on a
+        ``schema_change_connection`` whose foreign keys are checked before the commit."""
+        with contextlib.ExitStack() as stack:
+            bind = stack.enter_context(schema_change_connection(self.engine)) if schema else self.engine
+            session = stack.enter_context(Session(bind, expire_on_commit=False))
+            with session.begin():
+                initialised = is_initialised(session)
+                if require_initialised and not initialised:
+                    raise DatabaseNotInitialised()
+                installed = installed_names(session) if initialised else set()
+                hooks = HookRelay(self.plugin_manager, installed)
+                yield Ctx(dbsession=session, hooks=hooks, settings=self.settings, locale=cli_locale(), system=True)
+                if schema:
+                    check_foreign_keys(session.connection())

@@ -7,10 +7,12 @@ back on SQLite exactly as on PostgreSQL.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -59,3 +61,37 @@ def _sqlite_engine(url: URL, *, echo: bool) -> Engine:
         connection.exec_driver_sql("BEGIN")
 
     return engine
+
+
+@contextlib.contextmanager
+def schema_change_connection(engine: Engine) -> Iterator[Connection]:
+    """A connection to run migrations on. On SQLite, with foreign keys off for it.
+
+    Alembic's batch mode changes a SQLite table by copying it and dropping the old one; with
+    foreign keys on, that drop deletes (ON DELETE CASCADE) or empties (SET NULL) every row that
+    points at it — every contact of every customer. SQLite lets the setting change only outside
+    a transaction, so it is switched here, before the caller's transaction begins, and the caller
+    runs ``check_foreign_keys`` before committing (SQLite's documented way to alter a table)."""
+    with engine.connect() as connection:
+        if engine.dialect.name != "sqlite":
+            yield connection
+            return
+        driver = connection.connection.driver_connection
+        driver.execute("PRAGMA foreign_keys=OFF")  # no transaction yet: see _on_begin
+        try:
+            yield connection
+        finally:
+            if connection.in_transaction():
+                connection.rollback()
+            driver.execute("PRAGMA foreign_keys=ON")
+
+
+def check_foreign_keys(connection: Connection) -> None:
+    """Refuse to commit schema changes that left a row pointing at nothing (SQLite, after
+    ``schema_change_connection``; PostgreSQL checks every statement itself)."""
+    if connection.dialect.name != "sqlite":
+        return
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+    if broken:
+        tables = sorted({row[0] for row in broken})
+        raise RuntimeError(f"the migration left {len(broken)} rows pointing at nothing in {', '.join(tables)}")

@@ -29,6 +29,11 @@ config.add_import(CUSTOMERS_IMPORT)                # in the addon's includeme
   (create only) to skip rows whose record exists. Lookups run inside the user's scope.
 - Permissions: ``<access_key>:create`` to create, ``<access_key>:write`` to update; the services
   check them again, row by row.
+- ``extra_fields(ctx) -> [ImportField, ...]``: fields known only at run time (an admin's custom
+  fields, ``core.customfields.imports``). Each checks its own cell with ``parse`` (not the
+  schema); its value reaches ``create``/``update`` in ``data`` under its name, beside the
+  schema's. ``spec.for_ctx(ctx)`` is the spec as one request or batch sees it: the mapping,
+  the preview, the template and the run all use it.
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel
@@ -59,6 +64,9 @@ class ImportField:
     label: Label
     required: bool = False
     aliases: tuple[str, ...] = ()
+    #: A field outside the schema (``extra_fields``): the cell's text → its value; raises a
+    #: ``KehuError`` or ``ValueError(_("…"))``, which becomes the row's problem.
+    parse: Callable[[str], Any] | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,6 +85,24 @@ class ImportSpec:
     help: Label = ""
     #: One example row of the downloadable template, by field name (plain text, never translated).
     example: Mapping[str, str] | None = None
+    #: The fields defined at run time (see the module's docstring); ``for_ctx`` adds them.
+    extra_fields: Callable[[Ctx], Sequence[ImportField]] | None = None
+    #: The declared spec a ``for_ctx`` copy comes from (workers find that one by its module name).
+    declared: ImportSpec | None = dataclasses.field(default=None, compare=False, repr=False)
+
+    def for_ctx(self, ctx: Ctx) -> ImportSpec:
+        """The spec with this moment's extra fields (those whose name a declared field has are
+        left out); the spec itself when it has none."""
+        if self.extra_fields is None:
+            return self
+        taken = set(self.field_names)
+        added = []
+        for field in self.extra_fields(ctx):
+            if field.parse is not None and field.name not in taken:
+                taken.add(field.name)
+                added.append(field)
+        return dataclasses.replace(self, fields=self.fields + tuple(added), extra_fields=None,
+                                   declared=self.declared or self)
 
     @property
     def access_key(self) -> str:
@@ -120,9 +146,9 @@ def _problems(spec: ImportSpec) -> Any:
         yield "two fields share a name"
     if spec.schema.model_config.get("extra") != "forbid":
         yield "the schema must set model_config extra='forbid'"
-    for name in names:
-        if name not in spec.schema.model_fields:
-            yield f"field {name!r} is not in the schema"
+    for field in spec.fields:
+        if field.name not in spec.schema.model_fields and field.parse is None:
+            yield f"field {field.name!r} is not in the schema and has no parse"
     for name, info in spec.schema.model_fields.items():
         if info.is_required() and name not in names:
             yield f"the schema requires {name!r}, which is no field of the import"
@@ -140,6 +166,7 @@ def _problems(spec: ImportSpec) -> Any:
 def spec_reference(spec: ImportSpec) -> str | None:
     """``"package.module:NAME"``: where a worker process, which builds no web app, finds the spec
     again. Looked for in the modules of the schema and of the create/update functions."""
+    spec = spec.declared or spec
     candidates = [spec.schema.__module__, getattr(spec.create, "__module__", None),
                   getattr(spec.update, "__module__", None)]
     for module_name in dict.fromkeys(c for c in candidates if c):

@@ -64,7 +64,7 @@ from core.imports.services import (
     enqueue_batch,
     import_rows,
 )
-from core.imports.validation import check_row, describe
+from core.imports.validation import CheckedRow, check_row, describe
 from core.models import User
 
 log = logging.getLogger(__name__)
@@ -95,6 +95,7 @@ def run_import_batch(ctx: Ctx, payload: dict[str, Any]) -> None:
         _fail(ctx, run, user, ImporterInactive())
         return
     acting = dataclasses.replace(ctx.as_user(user), locale=user.locale)
+    spec = spec.for_ctx(acting)
     try:
         rows = import_rows(acting, run, start, start + batch_size(ctx.settings))
     except UploadExpired as exc:
@@ -143,7 +144,7 @@ class _Batch:
         session = self.ctx.dbsession
         try:
             with session.begin_nested():
-                outcome = self._write(checked.data)
+                outcome = self._write(checked)
         except KehuError as exc:
             self._error(number, row, self.translate(exc.translation_string))
             return
@@ -152,10 +153,10 @@ class _Batch:
             return
         self.counts[outcome] += 1
 
-    def _write(self, data: Any) -> str:
-        spec, run = self.spec, self.run
+    def _write(self, checked: CheckedRow) -> str:
+        spec, run, data = self.spec, self.run, checked.data
         if run.key_field is None:
-            spec.create(self.ctx, data.model_dump())
+            spec.create(self.ctx, checked.written())
             return "created"
         value = getattr(data, run.key_field, None)
         label = self.columns.get(run.key_field, run.key_field)
@@ -169,11 +170,11 @@ class _Batch:
             raise AmbiguousKey(field=label, value=value)
         if found and run.mode == UPDATE:
             assert spec.update is not None
-            spec.update(self.ctx, found[0], data.model_dump(exclude_unset=True))
+            spec.update(self.ctx, found[0], checked.written(exclude_unset=True))
             return "updated"
         if found:  # create only: the record exists
             return "skipped"
-        spec.create(self.ctx, data.model_dump())
+        spec.create(self.ctx, checked.written())
         return "created"
 
     def _error(self, number: int, row: list[str], reason: str) -> None:

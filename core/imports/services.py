@@ -204,8 +204,9 @@ def errors_table(ctx: Ctx, run: ImportRun) -> tuple[list[str | TranslationString
 
 def column_names(spec: ImportSpec, run: ImportRun) -> dict[str, str]:
     """``{field: the header of the column mapped to it}``: reasons name the user's own columns."""
+    known = set(spec.field_names)  # an extra field retired since the mapping is not imported
     return {field: run.headers[int(index)] or str(spec.field(field).label)
-            for index, field in run.mapping.items() if int(index) < len(run.headers)}
+            for index, field in run.mapping.items() if int(index) < len(run.headers) and field in known}
 
 
 def mapped_columns(run: ImportRun) -> Sequence[tuple[int, str]]:

@@ -38,6 +38,14 @@ class CheckedRow:
     values: dict[str, str]
     data: BaseModel | None
     problems: tuple[Problem, ...]
+    #: ``{field: value}`` of the spec's extra fields (``ImportField.parse``) the row fills.
+    extra: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def written(self, *, exclude_unset: bool = False) -> dict[str, Any]:
+        """What ``create`` (every field) or ``update`` (``exclude_unset``: the filled cells)
+        receives: the schema's data and the extra fields' values."""
+        assert self.data is not None
+        return {**self.data.model_dump(exclude_unset=exclude_unset), **self.extra}
 
     @property
     def blank(self) -> bool:
@@ -61,18 +69,46 @@ def mapped_values(mapping: Mapping[str, str], row: Sequence[str]) -> dict[str, s
 
 
 def check_row(spec: ImportSpec, mapping: Mapping[str, str], row: Sequence[str]) -> CheckedRow:
-    """Validate the row's mapped cells with ``spec.schema``. Empty cells are left out, so an
-    optional field takes its default and a required one is reported missing."""
-    values = mapped_values(mapping, row)
+    """Validate the row's mapped cells with ``spec.schema``, and those of extra fields with
+    their ``parse``. Empty cells are left out, so an optional field takes its default and a
+    required one is reported missing. A column mapped to a field the spec no longer has (an
+    extra field retired since the mapping) is not imported."""
+    known = set(spec.field_names)
+    values = {field: cell for field, cell in mapped_values(mapping, row).items() if field in known}
     if not values:
         return CheckedRow(values, None, ())
+    own = {field: cell for field, cell in values.items() if spec.field(field).parse is None}
+    problems: list[Problem] = []
+    extra: dict[str, Any] = {}
+    data = None
     try:
-        data = spec.schema.model_validate(values)
+        data = spec.schema.model_validate(own)
     except ValidationError as exc:
-        problems = tuple(Problem(_field_of(error, spec), problem_message(error))
-                         for error in exc.errors(include_url=False))
-        return CheckedRow(values, None, problems)
-    return CheckedRow(values, data, ())
+        problems.extend(Problem(_field_of(error, spec), problem_message(error))
+                        for error in exc.errors(include_url=False))
+    for field in spec.fields:
+        if field.parse is None:
+            continue
+        if field.name not in values:
+            if field.required:
+                problems.append(Problem(field.name, _("is required")))
+            continue
+        try:
+            extra[field.name] = field.parse(values[field.name])
+        except (KehuError, ValueError) as exc:
+            problems.append(Problem(field.name, _refusal(exc)))
+    if problems:
+        return CheckedRow(values, None, tuple(problems))
+    return CheckedRow(values, data, (), extra)
+
+
+def _refusal(exc: Exception) -> Message:
+    """An extra field's refusal in the reader's language when it carries a translation string."""
+    if isinstance(exc, KehuError):
+        return exc.translation_string
+    if exc.args and isinstance(exc.args[0], TranslationString):
+        return exc.args[0]
+    return str(exc)
 
 
 def _field_of(error: Mapping[str, Any], spec: ImportSpec) -> str | None:

@@ -77,11 +77,11 @@ def _signed_in(request: Request) -> None:
 
 
 def _spec(request: Request, key: str) -> ImportSpec:
-    """The declared import, if its addon is installed; else 404."""
+    """The declared import, if its addon is installed (with this moment's extra fields); else 404."""
     spec = import_specs(request.registry).get(key)
     if spec is None or not request.addons.is_installed(spec.addon):
         raise HTTPNotFound()
-    return spec
+    return spec.for_ctx(request.ctx)
 
 
 def _import(request: Request) -> tuple[ImportRun, ImportSpec]:
@@ -190,7 +190,8 @@ def preview_page(request: Request) -> dict[str, Any] | HTTPSeeOther:
         else:
             return HTTPSeeOther(request.route_path("core.imports.show", id=run.id))
     rows = preview_rows(request.ctx, spec, run)
-    return _common(request, spec, run, rows=rows, columns=mapped_columns(run), names=column_names(spec, run),
+    columns = [(index, field) for index, field in mapped_columns(run) if field in spec.field_names]
+    return _common(request, spec, run, rows=rows, columns=columns, names=column_names(spec, run),
                    keys=keys, mode=mode,
                    key_field=key_field, errors=errors, can_update=spec.update is not None,
                    invalid=sum(1 for _number, row in rows if row.problems))

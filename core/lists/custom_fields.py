@@ -19,7 +19,10 @@ FILTER_KINDS = {"text": "text", "number": "number", "date": "date", "select": "c
 
 
 def with_custom_fields(ctx: Any, page: ListPage) -> ListPage:
-    """``page`` with a filter and an optional column per active custom field of its model."""
+    """``page`` with a filter and an optional column per active custom field of its model (and
+    as its own ``adapt`` makes it for this request)."""
+    if page.adapt is not None:
+        page = page.adapt(ctx, dataclasses.replace(page, adapt=None))
     if not issubclass(page.model, HasCustomFields):
         return page
     fields = fields_for(ctx, page.model)

@@ -191,6 +191,10 @@ class ListPage:
     #: with the addon's own WHERE clause, for a model with its own search index (trigram, full
     #: text) that a leading-% LIKE cannot use. ``search`` still names the columns searched.
     search_condition: Callable[[Any, ListPage, str], ColumnElement[bool]] | None = None
+    #: ``adapt(ctx, page)`` returns the page as this request sees it, for what depends on the
+    #: installed addons (a column only some addon fills, such as the key customers' value);
+    #: applied wherever custom fields are (list, bulk, saved views, export).
+    adapt: Callable[[Any, ListPage], ListPage] | None = None
 
     @property
     def addon(self) -> str:

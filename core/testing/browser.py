@@ -75,8 +75,8 @@ def viewport(request: pytest.FixtureRequest) -> dict[str, int]:
 def open_page(browser: Any, base_url: str, viewport: dict[str, int] = DESKTOP, *,
               expected_status: Callable[[Any], bool] | None = None) -> Iterator[Any]:
     """A fresh zh-CN context (no cookies) and its page. Script errors and failed requests (not
-    those a navigation cancelled) are collected in ``page.problems`` for the test to assert empty; with ``expected_status``, so is
-    every HTTP error response it does not expect."""
+    those a navigation cancelled) are collected in ``page.problems`` for the test to assert
+    empty; with ``expected_status``, so is every HTTP error response it does not expect."""
     context = browser.new_context(base_url=base_url, locale="zh-CN", viewport=viewport)
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
