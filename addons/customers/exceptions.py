@@ -218,3 +218,19 @@ class PoolNotFound(KehuError):
 
 class CustomerToImportUnknown(KehuError):
     message = _("No customer “${name}” that you may change: check the name or the credit code.")
+
+
+class OwnerUnknown(KehuError):
+    message = _("No user is called “${name}”: give their username, e-mail or name.")
+
+
+class OwnerAmbiguous(KehuError):
+    message = _("${count} users are called “${name}”: give the username or e-mail instead.")
+
+
+class OwnerInactive(KehuError):
+    message = _("“${name}” is disabled and cannot own customers.")
+
+
+class OwnerAndPool(KehuError):
+    message = _("A customer in a pool has no owner: fill in the owner or the pool, not both.")

@@ -15,9 +15,10 @@ from core.customfields.imports import custom_import_fields, pop_custom
 from core.customfields.services import set_values
 from core.i18n import _
 from core.imports.declaration import ImportField, ImportSpec
+from core.models import User
 
-from . import choices, pool_import, regions, services, tags
-from .exceptions import CityNotInProvince, DistrictNotInCity, ProvinceUnknown, RegionIncomplete
+from . import choices, owners, pool_import, regions, services, tags
+from .exceptions import CityNotInProvince, DistrictNotInCity, OwnerAndPool, ProvinceUnknown, RegionIncomplete
 from .models import Customer
 from .names import valid_credit_code
 from .schemas import CustomerText
@@ -28,6 +29,7 @@ class CustomerRow(CustomerText):
 
     level: str | None = Field(default=None, max_length=100)
     tags: str | None = Field(default=None, max_length=700)
+    owner: str | None = Field(default=None, max_length=200)  # 负责人: username, e-mail or name (owners.py)
     pool: str | None = Field(default=None, max_length=100)  # 公海: import straight into that pool
 
     @field_validator("credit_code")
@@ -59,12 +61,27 @@ def _listed(ctx: Ctx, data: dict[str, Any]) -> tuple[dict[str, Any], str | None]
     return data, data.pop("tags", None)
 
 
+def _owner(ctx: Ctx, data: dict[str, Any]) -> User | None:
+    """The 负责人 the row names (refused before any write); naming someone else is assigning,
+    which needs the permission to assign."""
+    name = data.pop("owner", None)
+    if not name:
+        return None
+    owner = owners.owner_named(ctx, name)
+    if ctx.user is None or owner.id != ctx.user.id:
+        ctx.access.require("customers.customer:write")
+    return owner
+
+
 def create_customer(ctx: Ctx, data: dict[str, Any]) -> Customer:
     pool_name = data.pop("pool", None)
     target = pool_import.pool_named(ctx, pool_name) if pool_name else None  # refused before any write
+    owner = _owner(ctx, data)
+    if owner is not None and target is not None:
+        raise OwnerAndPool()
     custom = pop_custom(data)
     data, names = _listed(ctx, data)
-    customer = services.create_customer(ctx, **data)
+    customer = services.create_customer(ctx, owner_id=owner.id if owner else None, **data)
     if names:
         tags.set_customer_tags(ctx, customer.id, names)
     set_values(ctx, customer, custom, creating=True)
@@ -75,9 +92,12 @@ def create_customer(ctx: Ctx, data: dict[str, Any]) -> Customer:
 
 def update_customer(ctx: Ctx, customer: Customer, data: dict[str, Any]) -> Customer:
     data.pop("pool", None)  # only a new customer goes into a pool; an existing one keeps its owner
+    owner = _owner(ctx, data)
     custom = pop_custom(data)
     data, names = _listed(ctx, data)
     customer = services.update_customer(ctx, customer.id, **data)
+    if owner is not None and owner.id != customer.owner_id:
+        services.assign_customers(ctx, [customer.id], owner.id)  # a transfer: notified, handed over
     set_values(ctx, customer, custom)
     if names:
         tags.set_customer_tags(ctx, customer.id, sorted({*tags.tag_names(ctx, customer.id), *tags.parse_names(names)}))
@@ -102,6 +122,7 @@ CUSTOMERS_IMPORT = ImportSpec(
         ImportField("website", _("Website"), aliases=("网址", "网站")),
         ImportField("remarks", _("Remarks"), aliases=("备注",)),
         ImportField("tags", _("Tags"), aliases=("标签",)),
+        ImportField("owner", _("Owner"), aliases=("负责人", "所属销售", "销售", "归属人")),
         ImportField("pool", _("Pool"), aliases=("公海", "所属公海")),
     ),
     schema=CustomerRow,
