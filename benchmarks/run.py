@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import datetime as dt
 import importlib.metadata
@@ -74,6 +75,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     serve.add_argument("--max-requests", type=int, default=None,
                        help="worker recycling (config: 10000; a soak: 0, off, so a leak shows)")
     serve.add_argument("--pool-size", type=int, default=5, help="kehu.pool_size per worker")
+    serve.add_argument("--logs", type=Path, default=None,
+                       help="keep gunicorn's access and error logs in this folder (default: deleted)")
     soak_group = parser.add_argument_group("soak")
     soak_group.add_argument("--soak", default=None, help="instead of the cells: a mixed run this long (e.g. 30m)")
     soak_group.add_argument("--soak-users", type=int, default=50)
@@ -124,7 +127,8 @@ def _with_database(args: argparse.Namespace, url: str) -> dict[str, Any]:
         postgres_pid = postmaster_pid(connection.scalar(text("SELECT pg_backend_pid()")))
     try:
         started = time.perf_counter()
-        with tempfile.TemporaryDirectory(prefix="kehu-bench-") as workdir, \
+        with (contextlib.nullcontext(str(args.logs)) if args.logs else
+              tempfile.TemporaryDirectory(prefix="kehu-bench-")) as workdir, \
                 gunicorn(url, options, Path(workdir)) as server:
             print(f"gunicorn on {server.url} in {time.perf_counter() - started:.1f} s: {options}", flush=True)
             run = asyncio.run(_measure(args, server, engine, postgres_pid))

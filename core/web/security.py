@@ -134,6 +134,26 @@ def client_ip(request: Request) -> str:
     return remote[:64]
 
 
+#: Flash messages a session keeps per queue until a page shows them.
+FLASH_LIMIT = 5
+
+
+def _bounded_flash(session_class: Any) -> Any:
+    """The session lives in a cookie (4 KB at most). A client that posts again and again without
+    opening a page that shows the flash (a script, a form posted from elsewhere) would pile up
+    "Assigned." until the cookie no longer fits and the request fails; so a message already
+    waiting is not queued twice, and only the last ``FLASH_LIMIT`` are kept."""
+
+    class BoundedFlashSession(session_class):  # type: ignore[misc, valid-type]
+        def flash(self, msg: Any, queue: str = "", allow_duplicate: bool = True) -> None:
+            super().flash(msg, queue, allow_duplicate=False)
+            waiting = self.get("_f_" + queue)
+            if waiting is not None and len(waiting) > FLASH_LIMIT:
+                del waiting[:-FLASH_LIMIT]
+
+    return BoundedFlashSession
+
+
 def _session_factory(settings: dict) -> Any:
     common = {
         "cookie_name": SESSION_COOKIE,
@@ -145,8 +165,8 @@ def _session_factory(settings: dict) -> Any:
         "serializer": JSONSerializer(),
     }
     secret = settings["kehu.secret"]
-    secure_factory = SignedCookieSessionFactory(secret, secure=True, **common)
-    plain_factory = SignedCookieSessionFactory(secret, secure=False, **common)
+    secure_factory = _bounded_flash(SignedCookieSessionFactory(secret, secure=True, **common))
+    plain_factory = _bounded_flash(SignedCookieSessionFactory(secret, secure=False, **common))
     forced = settings["kehu.cookie_secure"]
 
     def session_factory(request: Request) -> Any:
