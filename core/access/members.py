@@ -46,17 +46,43 @@ def has_team(model: Any) -> bool:
     return isinstance(model, type) and issubclass(model, HasTeam)
 
 
+#: Up to this many memberships are written into the SQL as ids (see ``member_condition``).
+INLINE_IDS = 500
+_CACHE = "kehu.member_ids"
+
+
 def member_condition(ctx: Any, model: Any, action: str) -> ColumnElement[bool]:
-    """Records of ``model`` the user is a current member of, for ``action``."""
+    """Records of ``model`` the user is a current member of, for ``action``.
+
+    The ids are looked up once per session (request) and written into the condition, not left
+    as ``id IN (SELECT …)``: OR-ed with ``owner_id = …`` that subquery keeps PostgreSQL from
+    combining the two indexes, and a list sorted by name then walks the whole name index
+    (44 ms for a salesperson's key customers among 100,000; 1 ms with the ids). Most users are
+    members of nothing, and the condition is then the owner's alone."""
     user = ctx.user
     if user is None or action not in MEMBER_ACTIONS or not has_team(model):
         return false()
-    mine = select(RecordMember.record_id).where(
-        RecordMember.user_id == user.id, RecordMember.model == model.__tablename__,
-        or_(RecordMember.until.is_(None), RecordMember.until > ctx.now))
+    teams = select(RecordMember.record_id, RecordMember.until).where(
+        RecordMember.user_id == user.id, RecordMember.model == model.__tablename__)
     if action == "write":
-        mine = mine.where(RecordMember.can_write.is_(True))
-    return model.id.in_(mine)  # type: ignore[no-any-return]
+        teams = teams.where(RecordMember.can_write.is_(True))
+    cache = ctx.dbsession.info.setdefault(_CACHE, {})
+    key = (user.id, model.__tablename__, action)
+    if key not in cache:  # with their end dates: a job's later clock needs no new lookup
+        rows = ctx.dbsession.execute(teams.order_by(RecordMember.record_id).limit(INLINE_IDS + 1)).all()
+        cache[key] = rows if len(rows) <= INLINE_IDS else None
+    rows = cache[key]
+    if rows is None:  # a member of very many records: let the database look them up
+        current = teams.with_only_columns(RecordMember.record_id).where(
+            or_(RecordMember.until.is_(None), RecordMember.until > ctx.now))
+        return model.id.in_(current)  # type: ignore[no-any-return]
+    ids = [record_id for record_id, until in rows if until is None or until > ctx.now]
+    return model.id.in_(ids) if ids else false()  # type: ignore[no-any-return]
+
+
+def _changed(ctx: Any) -> None:
+    """Memberships changed in this session: the next condition looks them up again."""
+    ctx.dbsession.info.pop(_CACHE, None)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,6 +118,7 @@ def set_member(ctx: Any, record: Any, user_id: int, *, can_write: bool = False,
         ctx.dbsession.add(member)
     member.can_write, member.until = can_write, until
     ctx.dbsession.flush()
+    _changed(ctx)
     return member, created
 
 
@@ -104,6 +131,7 @@ def remove_member(ctx: Any, record: Any, user_id: int) -> bool:
         return False
     ctx.dbsession.delete(member)
     ctx.dbsession.flush()
+    _changed(ctx)
     return True
 
 
@@ -114,6 +142,7 @@ def forget_records(ctx: Any, model: Any, record_ids: list[int]) -> None:
     if record_ids:
         ctx.dbsession.execute(delete(RecordMember).where(RecordMember.model == model.__tablename__,
                                                          RecordMember.record_id.in_(record_ids)))
+        _changed(ctx)
 
 
 def move_team(ctx: Any, model: Any, source_id: int, target_id: int) -> int:
@@ -126,4 +155,5 @@ def move_team(ctx: Any, model: Any, source_id: int, target_id: int) -> int:
                                    RecordMember.user_id.not_in(on_target))
         .values(record_id=target_id).execution_options(synchronize_session=False)).rowcount or 0
     forget_records(ctx, model, [source_id])
+    _changed(ctx)
     return moved

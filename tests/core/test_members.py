@@ -99,6 +99,34 @@ def test_membership_ends_at_its_date_and_on_removal(notes):
         assert count_in_scope(as_user(ctx, lisi), ScopedNote) == 0
 
 
+def test_a_change_is_seen_at_once_in_the_same_session(notes):
+    """The member ids are looked up once per session (so that SQL gets them as a list): joining
+    or leaving a team within it is seen by the next query all the same."""
+    env, _zhang, lisi, note_id = notes
+    with env.ctx() as ctx:
+        member = as_user(ctx, lisi)
+        assert count_in_scope(member, ScopedNote) == 0
+        set_member(ctx, ctx.dbsession.get(ScopedNote, note_id), lisi)
+        assert count_in_scope(member, ScopedNote) == 1
+        remove_member(ctx, ctx.dbsession.get(ScopedNote, note_id), lisi)
+        assert count_in_scope(member, ScopedNote) == 0
+
+
+def test_a_member_of_very_many_records_is_looked_up_by_the_database(notes, monkeypatch):
+    from core.access import members
+
+    env, zhang, lisi, note_id = notes
+    monkeypatch.setattr(members, "INLINE_IDS", 1)
+    with env.ctx() as ctx:
+        other = services.create_note(ctx, "另一个客户", owner_id=zhang)
+        for record_id in (note_id, other.id):
+            set_member(ctx, ctx.dbsession.get(ScopedNote, record_id), lisi, until=ctx.now + dt.timedelta(days=3))
+    with env.ctx() as ctx:
+        member = as_user(ctx, lisi)
+        assert count_in_scope(member, ScopedNote) == 2
+        assert count_in_scope(dataclasses.replace(member, now=ctx.now + dt.timedelta(days=4)), ScopedNote) == 0
+
+
 def test_setting_a_member_twice_changes_their_rights(notes):
     env, _zhang, lisi, note_id = notes
     with env.ctx() as ctx:
