@@ -135,6 +135,8 @@ def _pool_rules(config: Configurator) -> None:
                         permission="customers.customer:write")
     config.add_view(pool_views.customer_assign, route_name="customers.assign", request_method="POST",
                     permission="customers.customer:read")
+    config.add_view(pool_views.assign_form, route_name="customers.assign", request_method="GET",
+                    renderer=TEMPLATES + "assign.jinja2", permission="customers.customer:read")
 
 
 def _contact_page(config: Configurator) -> None:

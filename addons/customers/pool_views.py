@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.httpexceptions import HTTPForbidden, HTTPSeeOther
 from pyramid.request import Request
 from sqlalchemy import select
 from sqlalchemy.orm import lazyload
@@ -19,7 +19,7 @@ from core.models import User
 from core.org.services import department_tree
 from core.web.forms import blank_form, flash_done, save_form
 
-from . import choices, exceptions, pool, pool_assign, pool_lock, pool_members, pool_rules, services
+from . import TEMPLATES, choices, exceptions, pool, pool_assign, pool_lock, pool_members, pool_rules, services
 from .forms import AssignForm, PoolForm
 from .models import Customer, Pool, PoolMove
 
@@ -108,18 +108,32 @@ def pool_history(request: Request) -> dict[str, Any]:
 
 
 def detail_extras(request: Request, customer: Customer) -> dict[str, Any]:
-    """What the customer page needs for the lock and assign buttons."""
+    """What the customer page needs for the lock and assign buttons; the assign form itself
+    (every active colleague in a select) comes from ``assign_form`` when the user opens it."""
     ctx = request.ctx
     may_write = customer.owner_id is not None and ctx.access.can("customers.customer:write")
+    return {"may_lock": may_write, "may_assign": _may_assign(ctx, customer)}
+
+
+def _may_assign(ctx: Any, customer: Customer) -> bool:
     if customer.owner_id is None:
-        may_assign = customer.pool_id is not None and pool_members.manages(ctx, customer.pool_id)
-    else:
-        may_assign = may_write
-    form = None
-    if may_assign:
-        form = blank_form(AssignForm, request)
-        form.owner_id.choices = _assign_choices(request, customer)
-    return {"may_lock": may_write, "assign_form": form}
+        return customer.pool_id is not None and pool_members.manages(ctx, customer.pool_id)
+    return ctx.access.can("customers.customer:write")
+
+
+def assign_form(request: Request) -> Any:
+    """The 分配 / 转移 form: into the customer page's card (htmx), or as a page of its own."""
+    ctx = request.ctx
+    customer = pool.get_customer(ctx, int(request.matchdict["id"]))
+    if customer.owner_id is not None:
+        get_in_scope(ctx, Customer, customer.id, "write")
+    if not _may_assign(ctx, customer):
+        raise HTTPForbidden()
+    form = blank_form(AssignForm, request)
+    form.owner_id.choices = _assign_choices(request, customer)
+    if request.headers.get("HX-Request"):
+        request.override_renderer = TEMPLATES + "assign_form.jinja2"
+    return {"customer": customer, "assign_form": form, "page_title": customer.name}
 
 
 def _assign_choices(request: Request, customer: Customer) -> list[tuple[Any, Any]]:

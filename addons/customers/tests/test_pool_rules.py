@@ -404,6 +404,29 @@ def test_a_pool_manager_assigns_from_the_pool_list_and_reads_the_pools_history(a
     assert sorted(int(tr["data-customer"]) for tr in history.html.select("#pool-history tr[data-move=assigned]")) == ids
 
 
+def test_the_assign_form_opens_only_for_who_may_assign(app):
+    """A pool customer: only its pool's managers assign it; an owned one: whoever may change it
+    (lisi may not change zhangsan's customer: not found, as on every scoped path)."""
+    from addons.customers import services
+
+    from .conftest import LISI, WANG, ZHANG
+    from .test_pages import login
+
+    _pool_id, (pooled,) = _app_pool(app, ["公海里的有限公司"], members={"managers": [app.users["wang"]],
+                                                                  "users": [app.users["zhang"]]})
+    with app.env.ctx() as ctx:
+        owned = services.create_customer(ctx, name="张三的有限公司", owner_id=app.users["zhang"]).id
+    login(app, ZHANG)
+    assert app.get(f"/customers/{pooled}").html.select_one("#customer-assign") is None
+    app.get(f"/customers/{pooled}/assign", status=403)
+    assert app.get(f"/customers/{owned}").html.select_one("#assign-open") is not None
+    assert app.get(f"/customers/{owned}/assign").html.select("#assign-form option")
+    login(app, LISI)
+    app.get(f"/customers/{owned}/assign", status=404)
+    login(app, WANG)
+    assert app.get(f"/customers/{pooled}/assign").html.select_one("#assign-form") is not None
+
+
 def test_assign_and_lock_from_the_customer_page(app):
     from .conftest import WANG, ZHANG, post
     from .test_pages import login
@@ -412,8 +435,15 @@ def test_assign_and_lock_from_the_customer_page(app):
                                          members={"managers": [app.users["wang"]], "users": [app.users["zhang"]]})
     login(app, WANG)
     page = app.get(f"/customers/{customer_id}")
-    assert {o["value"] for o in page.html.select("#assign-form option")} == {str(app.users["wang"]),
-                                                                            str(app.users["zhang"])}
+    assert page.html.select_one("#assign-form") is None  # the colleagues load when asked for
+    opener = page.html.select_one("#assign-open")
+    assert opener["hx-get"] == opener["href"] == f"/customers/{customer_id}/assign"
+    fragment = app.get(opener["hx-get"], headers={"HX-Request": "true"})
+    assert fragment.html.select_one("html") is None  # just the form, into the card
+    assert {o["value"] for o in fragment.html.select("#assign-form option")} == {str(app.users["wang"]),
+                                                                                str(app.users["zhang"])}
+    whole = app.get(opener["href"])  # without htmx: a page of its own
+    assert whole.html.select_one("#customer-assign #assign-form") is not None
     post(app, f"/customers/{customer_id}/assign", [("owner_id", str(app.users["lisi"]))], status=303)
     with app.env.ctx() as ctx:
         assert ctx.dbsession.get(Customer, customer_id).owner_id is None  # lisi is no member: refused
