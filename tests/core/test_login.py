@@ -127,7 +127,20 @@ def test_session_cookie_flags(app):
 def test_password_is_stored_as_argon2id(app):
     with app.router.registry["kehu.session_factory"]() as session:
         password_hash = session.scalar(select(User.password_hash).where(User.username == "admin"))
-    assert password_hash.startswith("$argon2id$")
+    assert password_hash.startswith("$argon2id$v=19$m=19456,t=2,p=1$")  # OWASP's argon2id cost
+
+
+def test_a_hash_of_the_older_cost_signs_in_and_is_rehashed(app):
+    """Hashes made with argon2-cffi's default (64 MiB, t=3, p=4) before the cost changed."""
+    from argon2 import PasswordHasher
+
+    with app.router.registry["kehu.session_factory"]() as session, session.begin():
+        session.scalars(select(User).where(User.username == "admin")).one().password_hash = (
+            PasswordHasher().hash("Kehu-Test-Pass-42"))
+    app.login()
+    with app.router.registry["kehu.session_factory"]() as session:
+        password_hash = session.scalar(select(User.password_hash).where(User.username == "admin"))
+    assert password_hash.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
 
 
 def test_security_headers(app):
