@@ -9,9 +9,7 @@ what they measure.
 from __future__ import annotations
 
 import contextlib
-import os
-import subprocess
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from importlib.metadata import EntryPoint
 
 from sqlalchemy import create_engine, text
@@ -22,7 +20,7 @@ from core.addons.catalog import ENTRY_POINT_GROUP, AddonCatalog
 from core.cli.database import initialise
 from core.cli.environment import CliEnvironment
 from core.testing.plugin import ADMIN
-from core.testing.postgres import PostgresUnavailable, ThrowawayCluster
+from core.testing.postgres import SUITE_SETTINGS, ThrowawayCluster
 
 #: The test suite's settings trade durability for speed; a benchmark of writes must not, so the
 #: harness runs PostgreSQL as a production server would (fsync, synchronous commit), with
@@ -37,31 +35,6 @@ PRODUCTION_SETTINGS: dict[str, str] = {
     "max_connections": "300",
     "jit": "off",  # docs/install.md: compiling costs more than Kehu's short queries run
 }
-FAST_SETTINGS: dict[str, str] = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off",
-                                 "max_connections": "200"}
-
-
-class BenchCluster(ThrowawayCluster):
-    """The suite's throwaway cluster, started with the given server settings."""
-
-    def __init__(self, settings: Mapping[str, str]) -> None:
-        super().__init__()
-        self.settings = dict(settings)
-        self.as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-
-    def _command(self, *args: str) -> None:
-        result = subprocess.run([*self.as_postgres, *args], capture_output=True, text=True, cwd=self.root)
-        if result.returncode != 0:
-            raise PostgresUnavailable(f"{args[0]} failed: {result.stderr.strip() or result.stdout.strip()}")
-
-    def start(self) -> BenchCluster:
-        self._command(str(self.bindir / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust",
-                      "-E", "UTF8", "--locale=C.UTF-8")
-        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 " + " ".join(
-            f"-c {key}={value}" for key, value in self.settings.items())
-        self._command(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-o", options, "-l",
-                      str(self.root / "server.log"), "-w", "-t", "60", "start")
-        return self
 
 
 def catalog_of(**packages: str) -> AddonCatalog:
@@ -90,10 +63,10 @@ def initialise_kehu(url: str, catalog: AddonCatalog, addons: list[str]) -> None:
 
 
 @contextlib.contextmanager
-def throwaway_server(*, durable: bool = False) -> Iterator[BenchCluster]:
+def throwaway_server(*, durable: bool = False) -> Iterator[ThrowawayCluster]:
     """A cluster for the block, stopped and deleted afterwards (Ctrl-C included). ``durable``:
     production settings (the load harness); else the test suite's fast ones (in-process reads)."""
-    cluster = BenchCluster(PRODUCTION_SETTINGS if durable else FAST_SETTINGS).start()
+    cluster = ThrowawayCluster(PRODUCTION_SETTINGS if durable else SUITE_SETTINGS).start()
     try:
         yield cluster
     finally:

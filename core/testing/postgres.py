@@ -11,6 +11,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 
@@ -43,8 +44,14 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+#: The suite's server settings trade durability for speed (a benchmark of writes passes its own).
+SUITE_SETTINGS: dict[str, str] = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off",
+                                  "max_connections": "200"}
+
+
 class ThrowawayCluster:
-    def __init__(self) -> None:
+    def __init__(self, settings: Mapping[str, str] | None = None) -> None:
+        self.settings = dict(SUITE_SETTINGS if settings is None else settings)
         self.bindir = find_bindir()
         self.root = Path(tempfile.mkdtemp(prefix="kehu-pg-"))
         self.data = self.root / "data"
@@ -69,8 +76,8 @@ class ThrowawayCluster:
     def start(self) -> ThrowawayCluster:
         self._run(str(self.bindir / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust",
                   "-E", "UTF8", "--locale=C.UTF-8")
-        options = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 " + " ".join(
+            f"-c {key}={value}" for key, value in self.settings.items())
         self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-o", options, "-l",
                   str(self.root / "server.log"), "-w", "-t", "60", "start")
         return self
