@@ -48,7 +48,7 @@ from core.models import User
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_LEVELS = "1,10,20,50,100"
-DEFAULT_WORKERS = min(2 * (os.cpu_count() or 1) + 1, 8)  # config/gunicorn.conf.py's default
+DEFAULT_WORKERS = min((os.cpu_count() or 1) + 1, 8)  # config/gunicorn.conf.py's default
 MAX_USERS = 500
 
 

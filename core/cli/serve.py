@@ -16,7 +16,7 @@ from core.settings import load_settings
 REPO_CONFIG = Path(__file__).resolve().parents[2] / "config" / "gunicorn.conf.py"
 DEFAULTS = {
     "bind": ["127.0.0.1:6543"],
-    "workers": min(2 * (os.cpu_count() or 1) + 1, 8),
+    "workers": min((os.cpu_count() or 1) + 1, 8),  # as config/gunicorn.conf.py: cores + 1
     "worker_class": "sync",
     "control_socket_disable": True,
 }
