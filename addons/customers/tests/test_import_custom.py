@@ -17,6 +17,7 @@ from core.customfields import services as custom
 from core.customfields.models import CustomValue
 from core.i18n import _, localizer_for
 from core.jobs import worker
+from tests.core.test_imports import selected
 
 from .conftest import WANG, ZHANG
 
@@ -39,13 +40,7 @@ def upload(app, rows):
 
 def suggested(app, import_id):
     """``{column index: field}`` as the mapping page suggests it."""
-    page = app.get(f"/imports/{import_id}/mapping")
-    chosen = {}
-    for match in re.finditer(r'<select[^>]*name="col-(\d+)".*?</select>', page.text, re.S):
-        option = re.search(r'<option value="([^"]*)" selected>', match.group(0))
-        if option:
-            chosen[int(match.group(1))] = option.group(1)
-    return chosen
+    return selected(app.get(f"/imports/{import_id}/mapping"))
 
 
 def run_import(app, catalog, import_id, mapping, mode="create", key_field=""):
