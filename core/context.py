@@ -35,6 +35,9 @@ class Ctx:
     system: bool = False
     #: The client's address, for the audit log.
     ip: str = ""
+    #: The process's configuration cache (``core.config_cache``); requests share one, commands
+    #: and jobs have none.
+    cache: dict[str, Any] | None = dataclasses.field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         # created_by / updated_by of every row written through this session (core.db.base).
@@ -46,7 +49,7 @@ class Ctx:
 
         if self.user is None:
             return Access.system() if self.system else Access.nobody()
-        return Access.for_user(self.dbsession, self.user)
+        return Access.for_user(self, self.user)
 
     def as_user(self, user: User | None) -> Ctx:
         """The same session and clock, acting as ``user`` (no longer as the system)."""

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from core.config_cache import config_model
 from core.db import Base, Model, UTCDateTime, utcnow
 
 ADMIN_ROLE = "admin"
@@ -29,17 +30,21 @@ class Addon(Base):
 
 
 class RegistryVersion(Base):
-    """A single counter, bumped by every install, upgrade and uninstall.
+    """Two counters: ``version``, bumped by every install, upgrade and uninstall, and
+    ``config_version``, bumped by every write to a model whose rows each process keeps between
+    requests (``core.config_cache``: role grants, choice lists, custom field definitions).
 
-    Each app process compares it with the value it last saw (one primary-key read per request)
-    and reloads its set of installed addons when it moved, so every worker on every machine
-    follows a change made by the CLI or another worker without a restart.
+    Each app process compares them with the values it last saw (one primary-key read per
+    request), reloads its set of installed addons when ``version`` moved and starts an empty
+    cache when either did, so every worker on every machine follows a change made by the CLI
+    or another worker without a restart.
     """
 
     __tablename__ = "core_registry"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    config_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class User(Model):
@@ -115,6 +120,7 @@ class Department(Model):
         return self.path.count("/") - 2
 
 
+@config_model
 class Role(Model):
     """A set of permissions and record scopes. Built-in roles (``builtin``) are seeded and get
     the default grants of every permission an addon declares; their key cannot change."""
@@ -135,6 +141,7 @@ class UserRole(Base):
     role_id: Mapped[int] = mapped_column(ForeignKey("core_role.id", ondelete="CASCADE"), primary_key=True, index=True)
 
 
+@config_model
 class RolePermission(Base):
     __tablename__ = "core_role_permission"
 
@@ -142,6 +149,7 @@ class RolePermission(Base):
     permission: Mapped[str] = mapped_column(String(128), primary_key=True)
 
 
+@config_model
 class RoleScope(Base):
     """The record scope a role has on one kind of record (``customers.customer``), overriding
     the role's ``default_scope``."""

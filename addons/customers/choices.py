@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from core.access.exceptions import RecordNotFound
 from core.audit.services import write_audit
+from core.config_cache import cached
 from core.context import Ctx
 from core.i18n import _
 
@@ -25,7 +26,6 @@ REFUSALS = {"source": SourceUnavailable, "level": LevelUnavailable, "industry": 
 #: The widest value each kind's customer column holds.
 VALUE_LIMITS = {"source": 100, "level": 20, "industry": 100}
 LABEL_LIMIT = 100
-CACHE_KEY = "customers.choices"
 DEFAULTS: dict[str, tuple[tuple[str, str], ...]] = {
     "level": (("A", "A（重要）"), ("B", "B（普通）"), ("C", "C（一般）"), ("D", "D（低价值）")),
     "source": tuple((name, name) for name in ("官网", "电话营销", "展会", "客户介绍", "广告", "其他")),
@@ -56,7 +56,6 @@ def seed_defaults(ctx: Ctx) -> None:
         for position, (value, label) in enumerate(entries):
             ctx.dbsession.add(Choice(kind=kind, value=value, label=label, position=position, active=True))
     ctx.dbsession.flush()
-    _forget(ctx)
 
 
 def choices(ctx: Ctx, kind: str, *, active_only: bool = False) -> list[Entry]:
@@ -65,19 +64,13 @@ def choices(ctx: Ctx, kind: str, *, active_only: bool = False) -> list[Entry]:
     return [c for c in _entries(ctx) if c.kind == kind and (c.active or not active_only)]
 
 
-def _entries(ctx: Ctx) -> list[Entry]:
-    """Every entry of every list, read once per session (a request, a job): a list page's three
-    filters, a form's three selects and an import's rows cost one query. Upkeep forgets it."""
-    cached = ctx.dbsession.info.get(CACHE_KEY)
-    if cached is None:
+def _entries(ctx: Ctx) -> tuple[Entry, ...]:
+    """Every entry of every list, kept per process (``core.config_cache``): a list page's three
+    filters, a form's three selects and an import's rows cost no query, or one."""
+    def load() -> tuple[Entry, ...]:
         rows = ctx.dbsession.scalars(select(Choice).order_by(Choice.kind, Choice.position, Choice.id))
-        cached = [Entry(c.id, c.kind, c.value, c.label, c.position, c.active) for c in rows]
-        ctx.dbsession.info[CACHE_KEY] = cached
-    return cached  # type: ignore[no-any-return]
-
-
-def _forget(ctx: Ctx) -> None:
-    ctx.dbsession.info.pop(CACHE_KEY, None)
+        return tuple(Entry(c.id, c.kind, c.value, c.label, c.position, c.active) for c in rows)
+    return cached(ctx, "customers.choices", load)
 
 
 def options(ctx: Ctx, kind: str, current: str | None = None) -> list[tuple[str, str]]:
@@ -142,7 +135,6 @@ def add_choice(ctx: Ctx, kind: str, value: str, label: str | None = None) -> Cho
     choice = Choice(kind=kind, value=value, label=label, position=(last or 0) + 1, active=True)
     ctx.dbsession.add(choice)
     ctx.dbsession.flush()
-    _forget(ctx)
     write_audit(ctx, "create", model=Choice.__tablename__, record_id=choice.id,
                 changes={"kind": [None, kind], "value": [None, value], "label": [None, label]})
     return choice
@@ -165,7 +157,6 @@ def update_choice(ctx: Ctx, choice_id: int, *, label: str | None = None, active:
         choice.active = bool(active)
     if changes:
         ctx.dbsession.flush()
-        _forget(ctx)
         write_audit(ctx, "update", model=Choice.__tablename__, record_id=choice.id, changes=changes)
     return choice
 
@@ -184,7 +175,6 @@ def move_choice(ctx: Ctx, choice_id: int, step: int) -> None:
     for position, entry in enumerate(entries):
         entry.position = position
     ctx.dbsession.flush()
-    _forget(ctx)
     write_audit(ctx, "update", model=Choice.__tablename__, record_id=choice.id,
                 changes={"position": [index, target]})
 

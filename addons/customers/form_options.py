@@ -4,13 +4,12 @@ level, industry), the cascading region selects, and its tags, saved after the cu
 from __future__ import annotations
 
 from pyramid.request import Request
-from sqlalchemy import select
 
 from core.context import Ctx
 
 from . import choices, exceptions, regions, tags
 from .forms import CustomerForm
-from .models import Choice, Customer
+from .models import Customer
 
 BLANK = ("", "—")
 #: The refusals of the lists, regions and tags, shown beside their fields.
@@ -55,11 +54,9 @@ def save_tags(ctx: Ctx, customer: Customer, form: CustomerForm) -> Customer:
 
 def detail_facts(ctx: Ctx, customer: Customer) -> dict[str, object]:
     """What the customer page shows of the lists and tags: each stored value's label (a
-    deactivated one too) and the tag names — two queries, whatever the customer."""
-    labels: dict[str, dict[str, str]] = {kind: {} for kind in choices.KINDS}
-    for entry in ctx.dbsession.scalars(select(Choice).where(Choice.value.in_(
-            [v for v in (customer.source, customer.level, customer.industry) if v]))):
-        labels[entry.kind][entry.value] = entry.label
+    deactivated one too; the lists are cached) and the tag names (one query)."""
+    labels: dict[str, dict[str, str]] = {kind: {c.value: c.label for c in choices.choices(ctx, kind)}
+                                         for kind in choices.KINDS}
     return {"labels": {kind: labels[kind].get(getattr(customer, kind)) or getattr(customer, kind)
                        for kind in choices.KINDS},
             "tags": tags.tag_names(ctx, customer.id)}

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from core.access.members import HasTeam
 from core.access.recycle import Recyclable
 from core.access.scopes import Owned
+from core.config_cache import config_model
 from core.customfields import HasCustomFields
 from core.db import Base, Model, UTCDateTime
 from core.files import StoredFile  # noqa: F401 (customers_attachment.file_id refers to its table)
@@ -187,6 +188,7 @@ class FollowupPlan(Model, Owned):
     owner: Mapped[User | None] = relationship(foreign_keys="FollowupPlan.owner_id", lazy="raise")
 
 
+@config_model
 class Choice(Model):
     """One entry of an administrator's list (``kind``: source 来源, level 级别, industry 行业):
     ``value`` is what customers store and never changes; ``label`` is what people read and may be

@@ -1,4 +1,5 @@
-"""``Access``: what one user may do, loaded once per request or command (two small queries).
+"""``Access``: what one user may do, loaded once per request or command. The grants of every
+role (two small queries) are kept per process between requests (``core.config_cache``).
 
 Services ask ``ctx.access.require("customers.customer:export")``; views declare the same
 permission on the route, so a bypassed view still meets the service's check.
@@ -7,20 +8,42 @@ permission on the route, so a bypassed view still meets the service's check.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.access.exceptions import PermissionDenied
+from core.config_cache import cached
 from core.models import ADMIN_ROLE, RolePermission, RoleScope, User
+
+if TYPE_CHECKING:
+    from core.context import Ctx
 
 
 @dataclasses.dataclass(frozen=True)
 class RoleGrant:
     key: str
     permissions: frozenset[str]
+    scopes: Mapping[str, str]
     default_scope: str
-    scopes: dict[str, str]
+
+
+_NO_GRANTS: tuple[frozenset[str], Mapping[str, str]] = (frozenset(), MappingProxyType({}))
+
+
+def _role_grants(session: Session) -> dict[int, tuple[frozenset[str], Mapping[str, str]]]:
+    """Every role's permissions and per-model scopes (few roles, a few hundred rows)."""
+    permissions: dict[int, set[str]] = {}
+    for role_id, name in session.execute(select(RolePermission.role_id, RolePermission.permission)):
+        permissions.setdefault(role_id, set()).add(name)
+    scopes: dict[int, dict[str, str]] = {}
+    for role_id, key, scope in session.execute(select(RoleScope.role_id, RoleScope.model_key, RoleScope.scope)):
+        scopes.setdefault(role_id, {})[key] = scope
+    return {role_id: (frozenset(permissions.get(role_id, ())), MappingProxyType(scopes.get(role_id, {})))
+            for role_id in permissions.keys() | scopes.keys()}
 
 
 class Access:
@@ -39,23 +62,11 @@ class Access:
         return cls([])
 
     @classmethod
-    def for_user(cls, session: Session, user: User | None) -> Access:
-        if user is None or not user.active:
+    def for_user(cls, ctx: Ctx, user: User | None) -> Access:
+        if user is None or not user.active or not user.roles:
             return cls.nobody()
-        role_ids = [role.id for role in user.roles]
-        if not role_ids:
-            return cls.nobody()
-        permissions: dict[int, set[str]] = {role_id: set() for role_id in role_ids}
-        for role_id, name in session.execute(
-            select(RolePermission.role_id, RolePermission.permission).where(RolePermission.role_id.in_(role_ids))
-        ):
-            permissions[role_id].add(name)
-        scopes: dict[int, dict[str, str]] = {role_id: {} for role_id in role_ids}
-        for role_id, key, scope in session.execute(
-            select(RoleScope.role_id, RoleScope.model_key, RoleScope.scope).where(RoleScope.role_id.in_(role_ids))
-        ):
-            scopes[role_id][key] = scope
-        return cls([RoleGrant(role.key, frozenset(permissions[role.id]), role.default_scope, scopes[role.id])
+        grants = cached(ctx, "core.role_grants", lambda: _role_grants(ctx.dbsession))
+        return cls([RoleGrant(role.key, *grants.get(role.id, _NO_GRANTS), default_scope=role.default_scope)
                     for role in user.roles])
 
     def can(self, permission: str) -> bool:

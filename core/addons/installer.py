@@ -39,7 +39,14 @@ def is_initialised(session: Session) -> bool:
 
 def registry_version(session: Session) -> int:
     """The counter every install, upgrade and uninstall bumps (see ``RegistryVersion``)."""
-    return session.scalars(select(RegistryVersion.version).where(RegistryVersion.id == 1)).one()
+    return registry_versions(session)[0]
+
+
+def registry_versions(session: Session) -> tuple[int, int]:
+    """The registry version and the configuration version, in one primary-key read."""
+    row = session.execute(select(RegistryVersion.version, RegistryVersion.config_version)
+                          .where(RegistryVersion.id == 1)).one()
+    return row[0], row[1]
 
 
 def installed_names(session: Session) -> set[str]:

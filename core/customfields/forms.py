@@ -8,8 +8,7 @@ from typing import Any
 from wtforms import DateField, DecimalField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional
 
-from core.customfields.models import CustomField
-from core.customfields.services import MAX_TEXT, fields_for
+from core.customfields.services import MAX_TEXT, FieldDef, fields_for
 
 PREFIX = "cf_"
 
@@ -21,7 +20,7 @@ def with_custom_fields(form_class: type, ctx: Any, model: type) -> type:
     return type(form_class.__name__, (form_class,), extra) if extra else form_class
 
 
-def _form_field(field: CustomField) -> Any:
+def _form_field(field: FieldDef) -> Any:
     required = [InputRequired()] if field.required else [Optional()]
     if field.kind == "number":
         return DecimalField(field.label, validators=required, places=None)

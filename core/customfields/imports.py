@@ -20,8 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from core.customfields.exceptions import CustomValueInvalid
-from core.customfields.models import CustomField
-from core.customfields.services import fields_for, parse_value
+from core.customfields.services import FieldDef, fields_for, parse_value
 from core.imports.declaration import ImportField
 
 PREFIX = "cf_"
@@ -38,7 +37,7 @@ def custom_import_fields(model: type) -> Callable[[Any], tuple[ImportField, ...]
     return extra_fields
 
 
-def _parser(field: CustomField) -> Callable[[str], Any]:
+def _parser(field: FieldDef) -> Callable[[str], Any]:
     def parse(cell: str) -> Any:
         try:
             return parse_value(field, cell)

@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from core.config_cache import config_model
 from core.db import Model
 
 #: The kinds an admin may choose; each stores its value in one typed column.
@@ -23,6 +24,7 @@ class HasCustomFields:
     custom_fields_title: ClassVar[Any]
 
 
+@config_model
 class CustomField(Model):
     """One field an admin added to a model (by its table name)."""
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import decimal
 from collections.abc import Iterable, Mapping
@@ -10,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, delete, func, not_, or_, select, update
 
+from core.config_cache import cached
 from core.contributions import RecordChange
 from core.customfields.exceptions import (
     CustomValueInvalid,
@@ -42,13 +44,40 @@ def custom_models() -> dict[str, type]:
             if issubclass(mapper.class_, HasCustomFields)}
 
 
-def fields_for(ctx: Any, model: type | str, *, include_inactive: bool = False) -> list[CustomField]:
-    """The model's fields in their order (one query; pages call it once)."""
+@dataclasses.dataclass(frozen=True)
+class FieldDef:
+    """An active field as read: a plain copy the process keeps between requests."""
+
+    id: int
+    model: str
+    label: str
+    kind: str
+    choices: tuple[str, ...] | None
+    required: bool
+    position: int
+
+    @property
+    def name(self) -> str:
+        return f"cf_{self.id}"
+
+
+def fields_for(ctx: Any, model: type | str) -> tuple[FieldDef, ...]:
+    """The model's active fields in their order: what forms, lists, imports and the API offer.
+    Kept per process (``core.config_cache``), so most pages read them without a query."""
     table = model if isinstance(model, str) else model.__tablename__  # type: ignore[attr-defined]
-    query = select(CustomField).where(CustomField.model == table)
-    if not include_inactive:
-        query = query.where(CustomField.active.is_(True))
-    return list(ctx.dbsession.scalars(query.order_by(CustomField.position, CustomField.id)))
+
+    def load() -> tuple[FieldDef, ...]:
+        return tuple(FieldDef(f.id, f.model, f.label, f.kind, tuple(f.choices) if f.choices is not None else None,
+                              f.required, f.position)
+                     for f in all_fields(ctx, table) if f.active)
+    return cached(ctx, f"core.custom_fields:{table}", load)
+
+
+def all_fields(ctx: Any, model: type | str) -> list[CustomField]:
+    """Every field of the model in its order, retired ones too, as rows to change (admins)."""
+    table = model if isinstance(model, str) else model.__tablename__  # type: ignore[attr-defined]
+    return list(ctx.dbsession.scalars(select(CustomField).where(CustomField.model == table)
+                                      .order_by(CustomField.position, CustomField.id)))
 
 
 def save_field(ctx: Any, model: str, field_id: int | None = None, *, label: str, kind: str,
@@ -65,7 +94,7 @@ def save_field(ctx: Any, model: str, field_id: int | None = None, *, label: str,
     if kind not in KINDS:
         raise FieldKindUnknown()
     options = _choices(choices) if kind == "select" else None
-    existing = fields_for(ctx, model, include_inactive=True)
+    existing = all_fields(ctx, model)
     field = next((f for f in existing if f.id == field_id), None) if field_id is not None else None
     if field_id is not None and field is None:
         raise FieldModelUnknown()
@@ -109,7 +138,7 @@ def _has_values(ctx: Any, field: CustomField) -> bool:
 # ---------------------------------------------------------------- values
 
 
-def parse_value(field: CustomField, raw: Any) -> Any:
+def parse_value(field: FieldDef, raw: Any) -> Any:
     """A form's, an import's or the API's value as the field's type; None for blank. Raises
     CustomValueInvalid naming the field."""
     if raw is None or (isinstance(raw, str) and not raw.strip()):
@@ -224,7 +253,7 @@ def move_values(ctx: Any, model: type, source_id: int, target_id: int) -> int:
 # ---------------------------------------------------------------- filters
 
 
-def filter_condition(model: Any, field: CustomField, op: str, value: Any, value2: Any = None) -> ColumnElement[bool]:
+def filter_condition(model: Any, field: FieldDef, op: str, value: Any, value2: Any = None) -> ColumnElement[bool]:
     """The records of ``model`` whose value of ``field`` satisfies ``op`` — an indexed lookup
     on (field, value). Values are already parsed (``parse_value``)."""
     column = getattr(CustomValue, VALUE_COLUMNS[field.kind])

@@ -10,8 +10,8 @@ import dataclasses
 from typing import Any
 
 from core.customfields.exceptions import CustomValueInvalid
-from core.customfields.models import CustomField, HasCustomFields
-from core.customfields.services import fields_for, filter_condition, parse_value, values_for
+from core.customfields.models import HasCustomFields
+from core.customfields.services import FieldDef, fields_for, filter_condition, parse_value, values_for
 from core.lists.declaration import NO_VALUE, Column, Filter, ListPage
 
 #: Custom field kinds as list filter kinds.
@@ -36,7 +36,7 @@ def with_custom_fields(ctx: Any, page: ListPage) -> ListPage:
     return dataclasses.replace(page, filters=page.filters + filters, columns=page.columns + columns)
 
 
-def _where(model: Any, field: CustomField) -> Any:
+def _where(model: Any, field: FieldDef) -> Any:
     def where(op: str, value: str, value2: str = "") -> Any:
         def parsed(raw: str) -> Any:
             try:

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import NoReturn
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.orm import joinedload
 
 from core.audit.services import write_audit
 from core.context import Ctx
@@ -260,7 +261,8 @@ def user_for_token(ctx: Ctx, token: str, *, idle_timeout: dt.timedelta | None = 
         select(User, LoginSession)
         .join(LoginSession, LoginSession.user_id == User.id)
         .where(LoginSession.id == _token_hash(token), LoginSession.expires_at > ctx.now, User.active.is_(True))
-    ).one_or_none()
+        .options(joinedload(User.roles))  # every request checks them: one round trip, not two
+    ).unique().one_or_none()
     if row is None:
         return None
     user, login_session = row

@@ -52,6 +52,7 @@ def _ctx(request: Request) -> Ctx:
         settings=request.registry.settings,
         locale=request.locale_name,
         ip=client_ip(request),
+        cache=request.addons.cache,
     )
 
 

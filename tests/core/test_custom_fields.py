@@ -137,7 +137,7 @@ def test_a_kind_is_fixed_once_values_exist(env):
         with pytest.raises(FieldKindFixed):
             services.save_field(ctx, "scoped_note", field.id, label="预算", kind="text")
         services.save_field(ctx, "scoped_note", field.id, label="预算（元）", kind="number", active=False)
-        assert services.fields_for(ctx, ScopedNote) == []
+        assert services.fields_for(ctx, ScopedNote) == ()
 
 
 def test_the_admin_page_adds_a_field_and_refuses_a_bad_one(make_kehu_app, catalog):

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
 from core.access.exceptions import PermissionDenied
@@ -40,6 +40,7 @@ from core.jobs.queue import (
 from core.jobs.worker import Worker
 from core.models import AuditEntry
 from core.org.services import root_department
+from core.testing.queries import count_queries
 from core.users.services import create_user
 
 FIXTURE = "tests.fixtures.addons.jobsfix"
@@ -297,9 +298,9 @@ def test_admin_page_lists_retries_and_cancels_and_refuses_a_salesperson(env, mak
     assert str(queued) in refusal.get_text()
     app.post_form("/admin/jobs/999999/cancel", status=404)
 
-    few = count_queries(app, "/admin/jobs")
+    few = len(count_queries(app, "/admin/jobs"))
     add_jobs(env, "jobsfix.record", [{"key": n} for n in range(60)])
-    assert count_queries(app, "/admin/jobs") == few  # a full page costs what a short one does
+    assert len(count_queries(app, "/admin/jobs")) == few  # a full page costs what a short one does
     assert app.get("/admin/jobs").html.find("a", rel="next") is not None
 
     sales = make_kehu_app(catalog=catalog)
@@ -308,21 +309,6 @@ def test_admin_page_lists_retries_and_cancels_and_refuses_a_salesperson(env, mak
     sales.post_form(f"/admin/jobs/{queued}/retry", status=403)
     assert job(env, queued).state == CANCELLED
     assert 'href="/admin/jobs"' not in sales.get("/").text
-
-
-def count_queries(app, url):
-    statements = []
-
-    def record(*args):
-        statements.append(args[2])
-
-    engine = app.router.registry["kehu.engine"]
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        app.get(url)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-    return len(statements)
 
 
 def test_kehu_jobs_command(env):

@@ -4,10 +4,11 @@ costing no query per row."""
 
 import pytest
 from pyramid.exceptions import ConfigurationError
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from core.lists.declaration import Column, ListPage, RowAction
 from core.models import User
+from core.testing.queries import count_queries
 from core.users.services import create_user
 from tests.fixtures.addons.scoped import services
 from tests.fixtures.addons.scoped.models import ScopedNote
@@ -61,20 +62,8 @@ def test_the_action_is_hidden_without_its_permission(app):
 
 
 def test_row_actions_cost_no_query_per_row(app):
-    engine = app.router.registry["kehu.engine"]
     app.login("zhangsan", "Spring-Tea-77")
-
-    def queries():
-        statements = []
-        listener = lambda *args: statements.append(args[2])  # noqa: E731
-        event.listen(engine, "before_cursor_execute", listener)
-        try:
-            app.get("/rowact/notes")
-        finally:
-            event.remove(engine, "before_cursor_execute", listener)
-        return len(statements)
-
     notes(app, "zhangsan", 2)
-    few = queries()
+    few = count_queries(app, "/rowact/notes")
     notes(app, "zhangsan", 20)
-    assert queries() == few
+    assert len(count_queries(app, "/rowact/notes")) == len(few)

@@ -80,7 +80,7 @@ def test_the_key_customer_list_runs_the_same_few_queries_for_5_or_60_customers(a
         make(app, f"重点公司{n}", owner="zhang" if n % 2 else "lisi", key_customer=True, level="B")
     many = count_queries(app, "/customers/key?size=100")
     assert len(few) == len(many), "\n".join(many)
-    assert len(many) <= 16, "\n".join(many)
+    assert len(many) <= 11, "\n".join(many)
 
 
 def test_the_key_customer_menu_item(app):
@@ -184,5 +184,5 @@ def test_the_home_page_runs_the_same_few_queries_for_few_or_many_customers(app):
     many_manager = count_queries(app, "/")
     assert len(many_sales) <= len(few_sales) + 2, "\n".join(many_sales)  # + the counts beyond a full card
     assert len(many_manager) <= len(few_manager) + 2, "\n".join(many_manager)
-    assert len(many_sales) <= 20, "\n".join(many_sales)
-    assert len(many_manager) <= 24, "\n".join(many_manager)
+    assert len(many_sales) <= 11, "\n".join(many_sales)
+    assert len(many_manager) <= 15, "\n".join(many_manager)

@@ -169,5 +169,5 @@ def test_the_attachments_panel_runs_the_same_queries_for_1_or_10_files(app):
         upload(app, customer, f"{n}.png", PNG)
     many = count_queries(app, url)
     assert len(few) == len(many), "\n".join(many)
-    assert len(many) <= 11, "\n".join(many)  # incl. the team memberships (core.access.members)
+    assert len(many) <= 8, "\n".join(many)  # incl. the team memberships (core.access.members)
     assert len(attachment_ids(app, customer)) == 10

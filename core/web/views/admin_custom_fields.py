@@ -95,7 +95,7 @@ def _save(request: Request, form: CustomFieldForm, table: str, field: CustomFiel
 def _page(request: Request, models: dict[str, Any], table: str, form: CustomFieldForm,
           editing: CustomField | None) -> dict[str, Any]:
     return {"models": [(t, m.custom_fields_title) for t, m in models.items()], "model": table,
-            "fields": services.fields_for(request.ctx, table, include_inactive=True), "form": form,
+            "fields": services.all_fields(request.ctx, table), "form": form,
             "editing": editing, "kinds": dict(KIND_CHOICES), "page_title": _("Custom fields")}
 
 
