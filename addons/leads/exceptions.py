@@ -1,0 +1,71 @@
+"""Errors a user can meet while working with leads; views show each beside its field."""
+
+from core.exceptions import KehuError
+from core.i18n import _
+
+
+class LeadNameRequired(KehuError):
+    message = _("A lead needs a name (the company or the person).")
+
+
+class StatusUnknown(KehuError):
+    message = _("“${status}” is not a lead status.")
+
+
+class BudgetInvalid(KehuError):
+    message = _("The expected budget must be an amount of yuan from 0 to 999,999,999,999.99.")
+
+
+class LeadConverted(KehuError):
+    """L4: a converted lead is kept as it was, linked to its customer."""
+
+    http_status = 409
+    message = _("“${name}” was converted into a customer and can no longer be changed.")
+
+
+class LeadAlreadyClaimed(KehuError):
+    http_status = 409
+    message = _("“${name}” is no longer in the pool (owner: ${owner}).")
+
+
+class LeadPoolUnavailable(KehuError):
+    http_status = 404
+    message = _("This lead pool does not exist or is not open to you.")
+
+
+class LeadClaimLimitDaily(KehuError):
+    http_status = 409
+    message = _("You may claim at most ${limit} leads a day from the pool “${pool}”; you have claimed "
+                "${claimed} today, so you can claim ${left} more.")
+
+
+class LeadClaimLimitOpen(KehuError):
+    http_status = 409
+    message = _("You may work at most ${limit} open leads from the pool “${pool}”; you have ${open}, "
+                "so you can claim ${left} more.")
+
+
+class LeadReturnReasonRequired(KehuError):
+    message = _("Say why the lead goes back to the pool.")
+
+
+class LeadInPool(KehuError):
+    http_status = 409
+    message = _("“${name}” is already in a pool.")
+
+
+class LeadPoolNameRequired(KehuError):
+    message = _("A lead pool needs a name.")
+
+
+class LeadPoolLimitInvalid(KehuError):
+    message = _("Limits and days must be whole numbers from 1 to 10,000, or empty for none.")
+
+
+class LeadPoolInUse(KehuError):
+    http_status = 409
+    message = _("The pool “${pool}” still holds ${count} leads, or it is the last active pool: it stays active.")
+
+
+class LeadFieldTooLong(KehuError):
+    message = _("${field} may be at most ${limit} characters long.")

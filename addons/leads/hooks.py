@@ -1,0 +1,45 @@
+"""What the leads addon adds to the core: permissions, the notification kinds, the periodic
+automatic return."""
+
+from __future__ import annotations
+
+from core.contributions import NotificationKind, PeriodicJob, Permission
+from core.i18n import _
+from core.plugins import hookimpl
+
+EVERYONE = ("admin", "sales_manager", "sales", "service", "marketing", "auditor")
+SELLERS = ("admin", "sales_manager", "sales", "marketing")
+MANAGERS = ("admin", "sales_manager")
+
+
+@hookimpl
+def kehu_permissions() -> list[Permission]:
+    """Each role's record scope (own … all) applies on top, as for customers."""
+    return [
+        Permission("leads.lead:read", _("Read leads"), default_roles=EVERYONE),
+        Permission("leads.lead:create", _("Create and import leads"), default_roles=SELLERS),
+        Permission("leads.lead:write", _("Edit leads"), default_roles=SELLERS),
+        Permission("leads.lead:delete", _("Delete leads"), default_roles=MANAGERS),
+        Permission("leads.lead:export", _("Export leads"), default_roles=MANAGERS),
+        Permission("leads.lead:see_sensitive", _("See leads' phone numbers, e-mail and WeChat"),
+                   default_roles=MANAGERS),
+        Permission("leads.followup:read", _("Read follow-ups on leads"), default_roles=EVERYONE),
+        Permission("leads.followup:create", _("Add follow-ups on leads"), default_roles=SELLERS),
+        Permission("leads.pool:claim", _("Claim leads from the lead pools"), default_roles=("admin", "sales_manager",
+                                                                                             "sales")),
+        Permission("leads.pool:admin", _("Configure the lead pools"), default_roles=("admin",)),
+    ]
+
+
+@hookimpl
+def kehu_notification_kinds() -> list[NotificationKind]:
+    return [NotificationKind(key="leads.returned", title=_("A lead of mine went back to the pool"),
+                             default_channels=("app",))]
+
+
+@hookimpl
+def kehu_periodic_jobs() -> list[PeriodicJob]:
+    """Leads nobody followed up go back to their pool, hourly (a missed hour is caught up)."""
+    from .pool import auto_return_due
+
+    return [PeriodicJob(name="leads.pool.auto_return", cron="17 * * * *", func=auto_return_due)]

@@ -1,0 +1,47 @@
+"""A company for the leads tests: 华东大区 (wangwu, sales manager, department scope) with zhangsan
+and lisi (sales, own scope), and 华南大区 with zhaoliu (sales); customers and leads installed."""
+
+import pytest
+
+from core.models import Department
+from core.org.services import create_department, root_department
+from core.users.services import create_user
+
+ZHANG = ("zhangsan", "Spring-Tea-77")
+LISI = ("lisi", "Autumn-Rain-88")
+WANG = ("wangwu", "Winter-Snow-99")
+ZHAO = ("zhaoliu", "Summer-Sun-66")
+
+
+@pytest.fixture
+def catalog(catalog_of):
+    return catalog_of("addons.customers", "addons.leads")
+
+
+@pytest.fixture
+def company(kehu_db, cli_env, catalog):
+    """``(env, users)``: the users above on a database where ``leads`` (and so ``customers``)
+    is installed; ``users`` also holds the departments' ids (``east``, ``south``)."""
+    from core.addons.installer import install_addons
+
+    env = cli_env(catalog)
+    with env.ctx() as ctx:
+        install_addons(ctx, catalog, ["leads"])
+    with env.ctx() as ctx:
+        root = root_department(ctx).id
+        east = create_department(ctx, "华东大区", root).id
+        south = create_department(ctx, "华南大区", root).id
+        wang = create_user(ctx, WANG[0], WANG[1], roles=["sales_manager"], department_id=east, display_name="王五")
+        ctx.dbsession.get(Department, east).manager_id = wang.id
+        zhang = create_user(ctx, ZHANG[0], ZHANG[1], roles=["sales"], department_id=east, display_name="张三")
+        lisi = create_user(ctx, LISI[0], LISI[1], roles=["sales"], department_id=east, display_name="李四")
+        zhao = create_user(ctx, ZHAO[0], ZHAO[1], roles=["sales"], department_id=south, display_name="赵六")
+        users = {"zhang": zhang.id, "lisi": lisi.id, "wang": wang.id, "zhao": zhao.id, "east": east,
+                 "south": south}
+    return env, users
+
+
+def as_user(ctx, user_id):
+    from core.models import User
+
+    return ctx.as_user(ctx.dbsession.get(User, user_id))
