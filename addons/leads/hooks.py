@@ -1,7 +1,9 @@
-"""What the leads addon adds to the core: permissions, the notification kinds, the periodic
-automatic return."""
+"""What the leads addon adds to the core (permissions, the notification kind, the periodic
+automatic return) and to the customers addon (its leads in 查重)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from core.contributions import NotificationKind, PeriodicJob, Permission
 from core.i18n import _
@@ -43,3 +45,11 @@ def kehu_periodic_jobs() -> list[PeriodicJob]:
     from .pool import auto_return_due
 
     return [PeriodicJob(name="leads.pool.auto_return", cron="17 * * * *", func=auto_return_due)]
+
+
+@hookimpl
+def customers_duplicate_candidates(ctx: Any, query: Any) -> list[Any]:
+    """Leads of the same company, mobile or e-mail in every 查重 (D-DUP)."""
+    from .duplicates import lead_candidates
+
+    return lead_candidates(ctx, query)
