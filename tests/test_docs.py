@@ -19,10 +19,12 @@ def hookspec_signatures(module):
 
 
 def all_hookspec_modules():
+    """The core's, every installed addon's, and every bundled addon's (registered or not yet)."""
     yield hookspecs
-    for spec in AddonCatalog.discover():
-        if spec.hookspecs_module:
-            yield __import__(spec.hookspecs_module, fromlist=["_"])
+    names = {spec.hookspecs_module for spec in AddonCatalog.discover() if spec.hookspecs_module}
+    names |= {f"addons.{path.parent.name}.hookspecs" for path in (DOCS.parent / "addons").glob("*/hookspecs.py")}
+    for name in sorted(names):
+        yield __import__(name, fromlist=["_"])
 
 
 def test_core_has_the_hooks_the_design_names():

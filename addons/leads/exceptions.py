@@ -69,3 +69,10 @@ class LeadPoolInUse(KehuError):
 
 class LeadFieldTooLong(KehuError):
     message = _("${field} may be at most ${limit} characters long.")
+
+
+class LeadNotQualified(KehuError):
+    """L4: only a qualified lead converts (a disqualified one is reopened first)."""
+
+    http_status = 409
+    message = _("“${name}” is not qualified yet: mark it qualified before converting it.")

@@ -1,0 +1,30 @@
+"""Hooks the leads addon offers to addons that depend on it or cooperate with it
+(opportunities, calendar …).
+
+Each hookspec says when it is called, what to return, and shows an example; docs/hooks.md lists
+them beside the core's and the customers addon's. Only installed addons' hookimpls are called:
+an addon installed later joins the conversion from its next request, without a restart.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.plugins import hookspec
+
+
+@hookspec
+def leads_converted(ctx: Any, conversion: Any) -> None:
+    """Called in the conversion's transaction after a lead became a customer (L4), with a frozen
+    ``addons.leads.conversion.LeadConversion`` (lead_id, lead_name, customer_id, contact_id,
+    owner_id, budget, created_customer, options). ``options`` holds what the user asked of
+    other addons on the conversion form, by addon (``options.get("opportunity")``). Write your
+    own records; raise a ``KehuError`` to refuse, and the whole conversion is undone. Example::
+
+        @hookimpl
+        def leads_converted(ctx, conversion):
+            wanted = conversion.options.get("opportunity")
+            if wanted:
+                create_opportunity(ctx, customer_id=conversion.customer_id, title=wanted["title"],
+                                   amount=wanted.get("amount", conversion.budget))
+    """
