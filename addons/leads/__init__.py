@@ -11,3 +11,6 @@ TEMPLATES = "addons.leads:templates/leads/"
 
 def includeme(config: Configurator) -> None:
     """Routes and views; every route name starts with ``leads.``."""
+    from . import api
+
+    config.add_api_resource(api.LEADS)  # /api/v1/leads: CRUD + claim, release, convert

@@ -76,3 +76,10 @@ class LeadNotQualified(KehuError):
 
     http_status = 409
     message = _("“${name}” is not qualified yet: mark it qualified before converting it.")
+
+
+class LeadClaimRefused(KehuError):
+    """A batch claim is all or nothing: the API lists what stops each lead beside this."""
+
+    http_status = 409
+    message = _("None of the ${count} leads was claimed: each problem is listed.")

@@ -14,35 +14,12 @@ from addons.customers.models import Contact, Customer, Followup, PoolMove
 from core.api.tokens import create_token
 from core.models import AuditEntry, User
 from core.notifications.models import Notification
+from core.testing.api import PersonalApi, problem
 from core.users.services import set_active
-
-PROBLEM = "application/problem+json"
 
 
 def as_user(ctx, user_id):
     return ctx.as_user(ctx.dbsession.get(User, user_id))
-
-
-class Api:
-    """Calls with ``who``'s token and JSON bodies; ``status`` is checked by WebTest."""
-
-    def __init__(self, app, tokens):
-        self.app, self.tokens = app, tokens
-
-    def _headers(self, who):
-        return {"Authorization": f"Bearer {self.tokens[who]}", "Accept-Language": "zh-CN"}
-
-    def get(self, who, url, status=200):
-        return self.app.get(url, headers=self._headers(who), status=status)
-
-    def post(self, who, url, body, status=200):
-        return self.app.post_json(url, body, headers=self._headers(who), status=status)
-
-    def patch(self, who, url, body, status=200):
-        return self.app.patch_json(url, body, headers=self._headers(who), status=status)
-
-    def delete(self, who, url, status=204):
-        return self.app.delete(url, headers=self._headers(who), status=status)
 
 
 @pytest.fixture
@@ -56,7 +33,7 @@ def api(app):
         theirs = services.create_customer(as_user(ctx, app.users["lisi"]), name="杭州天成贸易有限公司")
         pool = pools.save_pool(ctx, name="公司公海", max_owned=3)
         ids = {"mine": mine.id, "theirs": theirs.id}
-    client = Api(app, tokens)
+    client = PersonalApi(app, tokens)
     client.ids, client.pool, client.users, client.env = ids, pool.id, app.users, app.env
     return client
 
@@ -70,15 +47,6 @@ def _in_pool(api, *names):
             ids.append(customer.id)
         ctx.dbsession.flush()
         return ids
-
-
-def problem(response, status, code):
-    assert response.status_int == status
-    assert response.content_type == PROBLEM
-    body = response.json
-    assert body["code"] == code, body
-    assert body["detail"] and "${" not in body["detail"]
-    return body
 
 
 def count(api, model, *where):

@@ -17,8 +17,7 @@ from core.customfields.exceptions import CustomValueInvalid, CustomValueRequired
 from core.customfields.models import CustomValue
 from core.i18n import _
 from core.models import User
-
-from .test_api import Api, problem
+from core.testing.api import PersonalApi, problem
 
 URL = "/api/v1/customers"
 
@@ -34,7 +33,7 @@ def api(app):
                   "signed": custom.save_field(ctx, "customers_customer", label="签约日", kind="date").name,
                   "grade": custom.save_field(ctx, "customers_customer", label="合作等级", kind="select",
                                              choices="战略\n普通").name}
-    client = Api(app, tokens)
+    client = PersonalApi(app, tokens)
     client.fields, client.users, client.env = fields, app.users, app.env
     return client
 

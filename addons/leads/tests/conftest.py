@@ -27,6 +27,19 @@ def company(kehu_db, cli_env, catalog):
     env = cli_env(catalog)
     with env.ctx() as ctx:
         install_addons(ctx, catalog, ["leads"])
+    return env, _people(env)
+
+
+@pytest.fixture
+def app(make_kehu_app, catalog, cli_env):
+    """The web app with ``leads`` installed and the users above; ``app.env``, ``app.users``."""
+    kehu = make_kehu_app(catalog=catalog, install=["leads"])
+    env = cli_env(catalog)
+    kehu.env, kehu.users = env, _people(env)
+    return kehu
+
+
+def _people(env):
     with env.ctx() as ctx:
         root = root_department(ctx).id
         east = create_department(ctx, "华东大区", root).id
@@ -36,9 +49,7 @@ def company(kehu_db, cli_env, catalog):
         zhang = create_user(ctx, ZHANG[0], ZHANG[1], roles=["sales"], department_id=east, display_name="张三")
         lisi = create_user(ctx, LISI[0], LISI[1], roles=["sales"], department_id=east, display_name="李四")
         zhao = create_user(ctx, ZHAO[0], ZHAO[1], roles=["sales"], department_id=south, display_name="赵六")
-        users = {"zhang": zhang.id, "lisi": lisi.id, "wang": wang.id, "zhao": zhao.id, "east": east,
-                 "south": south}
-    return env, users
+        return {"zhang": zhang.id, "lisi": lisi.id, "wang": wang.id, "zhao": zhao.id, "east": east, "south": south}
 
 
 def as_user(ctx, user_id):
