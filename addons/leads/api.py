@@ -94,6 +94,8 @@ class LeadCreate(LeadFields):
     status: Status = "new"
     pool_id: int | None = Field(default=None, ge=1, le=2**31 - 1,
                                 description="Put the lead into this lead pool instead of keeping it")
+    assign: bool = Field(default=False, description="Let the assignment rules pick the owner; a lead no rule "
+                                                    "takes stays in the pool (pool_id, or the first the caller sees)")
 
 
 class LeadUpdate(LeadFields):

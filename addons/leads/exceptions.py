@@ -83,3 +83,19 @@ class LeadClaimRefused(KehuError):
 
     http_status = 409
     message = _("None of the ${count} leads was claimed: each problem is listed.")
+
+
+class RuleNameRequired(KehuError):
+    message = _("An assignment rule needs a name (at most 100 characters).")
+
+
+class RuleStrategyUnknown(KehuError):
+    message = _("Choose how the rule assigns (“${strategy}” is not a strategy).")
+
+
+class RuleTargetMissing(KehuError):
+    message = _("The rule needs an active user to assign to, or a department whose people take turns.")
+
+
+class RuleConditionInvalid(KehuError):
+    message = _("The condition on “${field}” is not valid: a known field, an operator and a value.")

@@ -29,13 +29,15 @@ def kehu_permissions() -> list[Permission]:
         Permission("leads.followup:create", _("Add follow-ups on leads"), default_roles=SELLERS),
         Permission("leads.pool:claim", _("Claim leads from the lead pools"), default_roles=("admin", "sales_manager",
                                                                                              "sales")),
-        Permission("leads.pool:admin", _("Configure the lead pools"), default_roles=("admin",)),
+        Permission("leads.pool:admin", _("Configure the lead pools and assignment rules"), default_roles=("admin",)),
     ]
 
 
 @hookimpl
 def kehu_notification_kinds() -> list[NotificationKind]:
     return [NotificationKind(key="leads.returned", title=_("A lead of mine went back to the pool"),
+                             default_channels=("app",)),
+            NotificationKind(key="leads.assigned", title=_("A lead is assigned to me"),
                              default_channels=("app",))]
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, Numeric, String, Text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text, Time
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.access.members import HasTeam
@@ -115,3 +115,41 @@ class LeadFollowup(Model, Owned, Recyclable):
     next_step: Mapped[str | None] = mapped_column(String(200), info={"label": _("Next step")})
 
     owner: Mapped[User | None] = relationship(foreign_keys="LeadFollowup.owner_id", lazy="raise")
+
+
+#: How a rule picks the owner (L3).
+STRATEGIES = ("user", "round_robin", "least_loaded", "weighted")
+
+
+class LeadRule(Model):
+    """An automatic-assignment rule (L3): when every condition holds, the strategy picks the
+    owner — a named user, or one of the department's people (round robin, fewest open leads, or
+    weighted by their ``LeadAssignee.weight``). Rules are tried by ``priority``, lowest first."""
+
+    __tablename__ = "leads_rule"
+
+    name: Mapped[str] = mapped_column(String(100), info={"label": _("Rule name")})
+    priority: Mapped[int] = mapped_column(Integer, default=100, info={"label": _("Priority")})
+    active: Mapped[bool] = mapped_column(Boolean, default=True, info={"label": _("Active")})
+    #: ``[{"field": "source", "op": "in", "value": ["展会", "官网"]}, {"field": "budget", "op": "gte", …}]``
+    conditions: Mapped[list] = mapped_column(JSON, default=list, info={"label": _("Conditions")})
+    strategy: Mapped[str] = mapped_column(String(20), info={"label": _("Strategy")})
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id", ondelete="SET NULL"),
+                                                info={"label": _("User")})
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("core_department.id", ondelete="SET NULL"),
+                                                      info={"label": _("Department")})
+    #: The round robin's cursor: whom this rule gave the last lead.
+    last_user_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id", ondelete="SET NULL"))
+
+
+class LeadAssignee(Model):
+    """A salesperson's settings for automatic assignment, kept by the leads addon (the core has
+    no leave): away until a date, a weight (experience), working hours in their time zone."""
+
+    __tablename__ = "leads_assignee"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("core_user.id", ondelete="CASCADE"), unique=True)
+    away_until: Mapped[dt.date | None] = mapped_column(Date, info={"label": _("On leave until")})
+    weight: Mapped[int] = mapped_column(Integer, default=1, info={"label": _("Weight")})
+    work_start: Mapped[dt.time | None] = mapped_column(Time, info={"label": _("Working hours from")})
+    work_end: Mapped[dt.time | None] = mapped_column(Time, info={"label": _("Working hours until")})

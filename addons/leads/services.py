@@ -24,7 +24,14 @@ from core.contributions import RecordChange
 from core.i18n import _
 from core.models import User
 
-from .exceptions import BudgetInvalid, LeadConverted, LeadFieldTooLong, LeadNameRequired, StatusUnknown
+from .exceptions import (
+    BudgetInvalid,
+    LeadConverted,
+    LeadFieldTooLong,
+    LeadNameRequired,
+    LeadPoolUnavailable,
+    StatusUnknown,
+)
 from .models import STATUSES, Lead, LeadFollowup
 
 #: What a form, an import or the API may set on a lead (the owner goes through the pool).
@@ -39,12 +46,20 @@ MAX_BUDGET = decimal.Decimal("999999999999.99")
 
 
 def create_lead(ctx: Ctx, *, name: str, owner_id: int | None = None, pool_id: int | None = None,
-                **fields: Any) -> Lead:
+                assign: bool = False, **fields: Any) -> Lead:
     """A new lead owned by ``owner_id`` (default: the acting user), or put straight into a lead
-    pool when ``pool_id`` is given (an import into the pool, a web form's lead)."""
+    pool when ``pool_id`` is given (an import into the pool, a web form's lead). With
+    ``assign`` the assignment rules give it an owner (L3); one no rule takes stays in the pool
+    (``pool_id``, or the first pool the user sees)."""
     ctx.access.require("leads.lead:create")
     values = _clean(ctx, dict(fields, name=name))
     lead = Lead(status="new")
+    if assign and pool_id is None:
+        from .pool import pools_for
+
+        pool_id = next((p.id for p in pools_for(ctx)), None)
+        if pool_id is None:
+            raise LeadPoolUnavailable()
     if pool_id is not None:
         from .pool import visible_pool  # the pool builds on leads, not the other way round
 
@@ -60,6 +75,10 @@ def create_lead(ctx: Ctx, *, name: str, owner_id: int | None = None, pool_id: in
     changes = {field: (None, value) for field, value in values.items()}
     changes["owner_id" if lead.owner_id else "pool_id"] = (None, lead.owner_id or lead.pool_id)
     changed(ctx, "created", lead, changes)
+    if assign:
+        from .assignment import assign_by_rules
+
+        assign_by_rules(ctx, lead)
     return lead
 
 

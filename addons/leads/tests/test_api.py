@@ -43,6 +43,18 @@ def test_create_read_and_patch_with_masking_and_scope(api):
     assert [item["id"] for item in listed["items"]] == [api.mine]
 
 
+def test_create_with_assign_lets_the_rules_pick_the_owner(api):
+    from addons.leads.assignment import save_rule
+
+    with api.env.ctx() as ctx:
+        save_rule(ctx, name="展会给王五", strategy="user", user_id=api.users["wang"],
+                  conditions=[{"field": "source", "op": "eq", "value": "展会"}])
+    ruled = api.post("zhao", "/api/v1/leads", {"name": "展会线索", "source": "展会", "assign": True}, status=201).json
+    assert (ruled["owner_id"], ruled["pool_id"] is not None) == (api.users["wang"], True)
+    pooled = api.post("zhao", "/api/v1/leads", {"name": "官网线索", "source": "官网", "assign": True}, status=201).json
+    assert (pooled["owner_id"], pooled["pool_id"]) == (None, api.pool)
+
+
 @pytest.mark.parametrize(("body", "field"), [
     ({"name": ""}, "name"),
     ({"name": "甲", "budget": "-1"}, "budget"),
