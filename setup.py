@@ -11,6 +11,7 @@ from setuptools import find_packages, setup
 BUNDLED_ADDONS: list[str] = [
     # each bundled addon: "<name> = <package>"
     "customers = addons.customers",
+    "leads = addons.leads",
 ]
 
 setup(

@@ -11,21 +11,33 @@ Every assignment is audited and notified with the rule that fired.
 
 from __future__ import annotations
 
+import datetime as dt
 import decimal
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import lazyload
 
+from core.access.exceptions import RecordNotFound
 from core.access.recycle import live
 from core.context import Ctx
 from core.customfields.services import values_for
 from core.i18n import _
-from core.models import Department, User
+from core.models import ADMIN_ROLE, Department, Role, RolePermission, User, UserRole
 from core.notifications.services import notify
 
-from .exceptions import RuleConditionInvalid, RuleNameRequired, RuleStrategyUnknown, RuleTargetMissing
+from .exceptions import (
+    AssigneeAwayInvalid,
+    AssigneeHoursInvalid,
+    AssigneeWeightInvalid,
+    RuleConditionInvalid,
+    RuleNameRequired,
+    RuleStrategyUnknown,
+    RuleTargetMissing,
+)
 from .models import OPEN_STATUSES, STRATEGIES, Lead, LeadAssignee, LeadMove, LeadRule
 from .services import changed
 
@@ -33,6 +45,11 @@ ADMIN = "leads.pool:admin"
 FIELDS = ("source", "industry", "level", "province", "city", "budget")
 OPS = ("eq", "in", "gte", "lte")
 DEFAULT_ZONE = "Asia/Shanghai"
+#: Who may receive leads: whoever may create them.
+RECEIVER = "leads.lead:create"
+WEIGHTS = (1, 10)
+#: "is one of" values are separated by commas (half or full width), 、 or semicolons.
+SEPARATORS = re.compile(r"[,，、;；]")
 
 
 # ---------------------------------------------------------------- rules
@@ -75,6 +92,32 @@ def save_rule(ctx: Ctx, rule_id: int | None = None, *, name: str, strategy: str,
     return rule
 
 
+def rules_in_order(ctx: Ctx) -> list[LeadRule]:
+    """Every rule as ``assign_by_rules`` tries them: by priority, then by age (``leads.pool:admin``)."""
+    ctx.access.require(ADMIN)
+    return list(ctx.dbsession.scalars(select(LeadRule).order_by(LeadRule.priority, LeadRule.id)))
+
+
+def get_rule(ctx: Ctx, rule_id: int) -> LeadRule:
+    """A rule to change, preview or delete (``leads.pool:admin``); RecordNotFound if none."""
+    ctx.access.require(ADMIN)
+    rule = ctx.dbsession.get(LeadRule, rule_id)
+    if rule is None:
+        raise RecordNotFound()
+    return rule
+
+
+def delete_rule(ctx: Ctx, rule_id: int) -> None:
+    """Remove a rule for good (``leads.pool:admin``); the audit keeps what it was. Leads it
+    assigned keep their owner (their audit names the rule)."""
+    rule = get_rule(ctx, rule_id)
+    before = {"name": rule.name, "priority": rule.priority, "strategy": rule.strategy, "conditions": rule.conditions,
+              "user_id": rule.user_id, "department_id": rule.department_id, "active": rule.active}
+    changed(ctx, "deleted", rule, {field: (value, None) for field, value in before.items()})
+    ctx.dbsession.delete(rule)
+    ctx.dbsession.flush()
+
+
 def _condition(item: Mapping[str, Any]) -> dict[str, Any]:
     field, op, value = item.get("field"), item.get("op"), item.get("value")
     known = field in FIELDS or (isinstance(field, str) and field.startswith("cf_") and field[3:].isdigit())
@@ -86,12 +129,14 @@ def _condition(item: Mapping[str, Any]) -> dict[str, Any]:
         except decimal.InvalidOperation:
             raise RuleConditionInvalid(field=field) from None
     elif op == "in":
-        items = value if isinstance(value, list) else str(value).split(",")
+        items = value if isinstance(value, list) else SEPARATORS.split(str(value or ""))
         value = [str(v).strip() for v in items if str(v).strip()]
         if not value:
             raise RuleConditionInvalid(field=field)
     else:
         value = str(value or "").strip()
+        if not value:  # "source is (nothing)" would never match
+            raise RuleConditionInvalid(field=field)
     return {"field": field, "op": op, "value": value}
 
 
@@ -230,3 +275,90 @@ def preview(ctx: Ctx, rule: LeadRule, sample: Mapping[str, Any]) -> tuple[bool, 
         rule.last_user_id = cursor
     return True, chosen
 
+
+
+# ---------------------------------------------------------------- the people who receive leads
+
+
+def assignable_users(ctx: Ctx) -> list[User]:
+    """The active people who may receive leads (they hold ``leads.lead:create``; administrators
+    hold every permission), by user name, in one query (``leads.pool:admin``)."""
+    ctx.access.require(ADMIN)
+    granted = select(RolePermission.role_id).where(RolePermission.permission == RECEIVER)
+    holders = (select(UserRole.user_id).join(Role, Role.id == UserRole.role_id)
+               .where(or_(Role.key == ADMIN_ROLE, Role.id.in_(granted))))
+    return list(ctx.dbsession.scalars(select(User).where(User.active.is_(True), User.id.in_(holders))
+                                      .options(lazyload(User.roles)).order_by(User.username, User.id)))
+
+
+def assignee_settings(ctx: Ctx, user_ids: Iterable[int]) -> dict[int, LeadAssignee]:
+    """``{user_id: LeadAssignee}`` of those who have settings (one query; ``leads.pool:admin``)."""
+    ctx.access.require(ADMIN)
+    ids = list(user_ids)
+    if not ids:
+        return {}
+    return {row.user_id: row for row in ctx.dbsession.scalars(select(LeadAssignee).where(
+        LeadAssignee.user_id.in_(ids)))}
+
+
+def save_assignee(ctx: Ctx, user_id: int, *, away_until: dt.date | str | None = None, weight: Any = 1,
+                  work_start: dt.time | str | None = None, work_end: dt.time | str | None = None) -> LeadAssignee:
+    """A person's assignment settings (``leads.pool:admin``): on leave until a day (inclusive),
+    a weight from 1 to 10 (the weighted strategy gives more to a heavier one), working hours in
+    their own time zone — both or neither, within one day. Everything is checked before a
+    write; audited."""
+    ctx.access.require(ADMIN)
+    user = ctx.dbsession.get(User, user_id)
+    if user is None:
+        raise RecordNotFound()
+    try:
+        weight = int(weight)
+    except (TypeError, ValueError):
+        raise AssigneeWeightInvalid() from None
+    if not WEIGHTS[0] <= weight <= WEIGHTS[1]:
+        raise AssigneeWeightInvalid()
+    away = _date(away_until)
+    start, end = _time(work_start), _time(work_end)
+    if (start is None) != (end is None) or (start is not None and end is not None and end <= start):
+        raise AssigneeHoursInvalid()
+    setting = ctx.dbsession.scalar(select(LeadAssignee).where(LeadAssignee.user_id == user.id))
+    values = {"away_until": away, "weight": weight, "work_start": start, "work_end": end}
+    creating = setting is None
+    if setting is None:
+        setting = LeadAssignee(user_id=user.id)
+    changes = {field: (None if creating else getattr(setting, field), value) for field, value in values.items()
+               if creating or getattr(setting, field) != value}
+    for field, (_before, after) in changes.items():
+        setattr(setting, field, after)
+    if creating:
+        ctx.dbsession.add(setting)
+    ctx.dbsession.flush()
+    if changes:
+        changes = {field: tuple(v.strftime("%H:%M") if isinstance(v, dt.time) else v for v in pair)
+                   for field, pair in changes.items()}
+        if creating:
+            changes["user_id"] = (None, user.id)
+        changed(ctx, "created" if creating else "updated", setting, changes)
+    return setting
+
+
+def _date(value: dt.date | str | None) -> dt.date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise AssigneeAwayInvalid() from None
+
+
+def _time(value: dt.time | str | None) -> dt.time | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.time):
+        return value.replace(second=0, microsecond=0, tzinfo=None)
+    try:
+        return dt.time.fromisoformat(str(value).strip()).replace(second=0, microsecond=0, tzinfo=None)
+    except ValueError:
+        raise AssigneeHoursInvalid() from None

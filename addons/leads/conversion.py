@@ -47,6 +47,36 @@ class LeadConversion:
     options: Mapping[str, Any] = dataclasses.field(default_factory=lambda: MappingProxyType({}))
 
 
+@dataclasses.dataclass(frozen=True)
+class ConversionStep:
+    """What another addon adds to the conversion page (``leads_conversion_steps``): a ticked
+    step's fields come back to it as ``conversion.options[key]``. ``initial`` fills its inputs."""
+
+    key: str
+    title: Any
+    template: str
+    initial: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    checked: bool = True
+
+
+def steps_for(ctx: Ctx, lead: Lead) -> list[ConversionStep]:
+    """The installed addons' conversion steps for ``lead``, in a stable order."""
+    found = [step for answer in ctx.hooks.leads_conversion_steps(ctx=ctx, lead=lead) for step in (answer or [])]
+    return sorted(found, key=lambda step: step.key)
+
+
+def posted_options(steps: list[ConversionStep], posted: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    """The ticked steps' fields from a posted form: ``{key: {field: text}}``."""
+    options: dict[str, dict[str, str]] = {}
+    for step in steps:
+        if not posted.get(step.key):
+            continue
+        prefix = step.key + "."
+        options[step.key] = {name[len(prefix):]: str(value)[:5000] for name, value in posted.items()
+                             if name.startswith(prefix)}
+    return options
+
+
 def convert_lead(ctx: Ctx, lead_id: int, *, customer_id: int | None = None,
                  options: Mapping[str, Any] | None = None) -> LeadConversion:
     """Convert a qualified lead the user may edit; ``customer_id`` links it to an existing
@@ -82,6 +112,7 @@ def _convert(ctx: Ctx, lead: Lead, customer_id: int | None, options: Mapping[str
                                 customer_id is None, MappingProxyType(dict(options)))
     ctx.hooks.leads_converted(ctx=ctx, conversion=conversion)
     return conversion
+
 
 def _carry_followups(ctx: Ctx, lead: Lead, customer: Customer) -> None:
     """The lead's follow-ups become the customer's, with their authors and times; the newest

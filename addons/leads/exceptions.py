@@ -99,3 +99,28 @@ class RuleTargetMissing(KehuError):
 
 class RuleConditionInvalid(KehuError):
     message = _("The condition on “${field}” is not valid: a known field, an operator and a value.")
+
+
+class LeadOwnerAndPool(KehuError):
+    message = _("A lead in a pool has no owner: fill in the owner or the lead pool, not both.")
+
+
+class LeadDuplicate(KehuError):
+    """查重 refused the row: ``kind`` (客户, 线索, 线索池线索 …), the name as the importer may see
+    it, why it matches and its owner."""
+
+    http_status = 409
+    message = _("Already in Kehu: ${kind} “${name}” (${reason}, owner: ${owner}).")
+
+
+class AssigneeWeightInvalid(KehuError):
+    message = _("The weight must be a whole number from 1 to 10.")
+
+
+class AssigneeHoursInvalid(KehuError):
+    message = _("Working hours need a start and an end on the same day, the end after the start "
+                "(e.g. 09:00 to 18:00), or neither.")
+
+
+class AssigneeAwayInvalid(KehuError):
+    message = _("“On leave until” must be a date, e.g. 2025-10-01, or empty.")

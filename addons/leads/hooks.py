@@ -1,17 +1,33 @@
-"""What the leads addon adds to the core (permissions, the notification kind, the periodic
-automatic return) and to the customers addon (its leads in 查重)."""
+"""What the leads addon adds to the core (menu, permissions, the notification kinds, the periodic
+automatic return, demo data) and to the customers addon (its leads in 查重)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from core.contributions import NotificationKind, PeriodicJob, Permission
+from core.contributions import MenuItem, NotificationKind, PeriodicJob, Permission
 from core.i18n import _
 from core.plugins import hookimpl
 
 EVERYONE = ("admin", "sales_manager", "sales", "service", "marketing", "auditor")
 SELLERS = ("admin", "sales_manager", "sales", "marketing")
 MANAGERS = ("admin", "sales_manager")
+
+
+@hookimpl
+def kehu_menus() -> list[MenuItem]:
+    return [
+        MenuItem(id="leads.list", title=_("Leads"), route="leads.leads.list", icon="funnel", order=30,
+                 permission="leads.lead:read"),
+        MenuItem(id="leads.pool", title=_("Lead pool"), route="leads.pool.list", icon="inbox", order=31,
+                 permission="leads.pool:claim"),
+        MenuItem(id="leads.pools", title=_("Lead pools"), route="leads.pools", icon="sliders", order=32,
+                 permission="leads.pool:admin"),
+        MenuItem(id="leads.rules", title=_("Assignment rules"), route="leads.rules", icon="diagram-3", order=33,
+                 permission="leads.pool:admin"),
+        MenuItem(id="leads.assignees", title=_("Lead assignees"), route="leads.assignees", icon="person-gear",
+                 order=34, permission="leads.pool:admin"),
+    ]
 
 
 @hookimpl
@@ -55,3 +71,14 @@ def customers_duplicate_candidates(ctx: Any, query: Any) -> list[Any]:
     from .duplicates import lead_candidates
 
     return lead_candidates(ctx, query)
+
+
+@hookimpl(wrapper=True)
+def kehu_demo_data(ctx: Any) -> Any:
+    """Leads for the demo users, once every other addon's demo data is in (the customers addon's
+    users and companies, which some leads share): a wrapper runs around all the plain ones."""
+    result = yield
+    from .demo import add_demo_leads
+
+    add_demo_leads(ctx)
+    return result

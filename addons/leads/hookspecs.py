@@ -28,3 +28,22 @@ def leads_converted(ctx: Any, conversion: Any) -> None:
                 create_opportunity(ctx, customer_id=conversion.customer_id, title=wanted["title"],
                                    amount=wanted.get("amount", conversion.budget))
     """
+
+
+@hookspec
+def leads_conversion_steps(ctx: Any, lead: Any) -> list[Any]:
+    """Called when the conversion page of ``lead`` is shown: the steps your addon adds to it, as
+    ``addons.leads.conversion.ConversionStep``s (an opportunity to open with the customer). The
+    step's ``template`` is rendered inside the form with ``step`` and ``lead``; its inputs are
+    named ``<key>.<field>`` and a checkbox named ``<key>`` turns the step on. What a ticked step
+    posted reaches ``leads_converted`` as ``conversion.options[key]`` (a dict of strings):
+    check it there and raise a ``KehuError`` to refuse the whole conversion. Example::
+
+        @hookimpl
+        def leads_conversion_steps(ctx, lead):
+            if not ctx.access.can("opportunities.opportunity:create"):
+                return []
+            return [ConversionStep("opportunity", _("Open an opportunity"),
+                                   "addons.opportunities:templates/opportunities/convert_step.jinja2",
+                                   {"title": lead.name, "amount": lead.budget})]
+    """

@@ -31,7 +31,9 @@ class Lead(Model, Owned, Recyclable, HasTeam, HasCustomFields):
     custom_fields_title = _("Leads")
     __table_args__ = (Index("ix_leads_lead_created_at", "created_at"),
                       Index("ix_leads_lead_owner_status", "owner_id", "status"),
-                      Index("ix_leads_lead_pool_owner", "pool_id", "owner_id"))
+                      Index("ix_leads_lead_pool_owner", "pool_id", "owner_id"),
+                      Index("ix_leads_lead_budget", "budget"),
+                      Index("ix_leads_lead_updated_at", "updated_at"))
 
     name: Mapped[str] = mapped_column(String(200), index=True, info={"label": _("Lead name")})
     #: The normalised company name (customers.names), for 查重 against customers and leads.

@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, func, or_, select, true, update
 from addons.customers.pool import lock_user
 from addons.customers.pool_members import departments_of
 from addons.customers.services import owner_label
+from core.access.exceptions import RecordNotFound
 from core.access.recycle import live
 from core.context import Ctx
 from core.i18n import _
@@ -79,6 +80,25 @@ def pool_leads_condition(ctx: Ctx) -> ColumnElement[bool]:
     """Leads without an owner in a pool the user sees: the pool list's base condition."""
     visible = select(LeadPool.id).where(LeadPool.active.is_(True), visible_pools_condition(ctx))
     return Lead.owner_id.is_(None) & Lead.pool_id.in_(visible) & live(Lead)
+
+
+def pools_with_counts(ctx: Ctx) -> list[tuple[LeadPool, int]]:
+    """Every pool, active ones first, each with how many leads it holds (no owner): the admin
+    page's rows, in two queries however many pools there are (``leads.pool:admin``)."""
+    ctx.access.require(ADMIN)
+    held = dict(ctx.dbsession.execute(select(Lead.pool_id, func.count()).where(Lead.owner_id.is_(None), live(Lead))
+                                      .group_by(Lead.pool_id)).all())
+    pools = ctx.dbsession.scalars(select(LeadPool).order_by(LeadPool.active.desc(), LeadPool.name, LeadPool.id))
+    return [(pool, held.get(pool.id, 0)) for pool in pools]
+
+
+def get_pool(ctx: Ctx, pool_id: int) -> LeadPool:
+    """A pool to change, active or not (``leads.pool:admin``); RecordNotFound (404) if none."""
+    ctx.access.require(ADMIN)
+    pool = ctx.dbsession.get(LeadPool, pool_id)
+    if pool is None:
+        raise RecordNotFound()
+    return pool
 
 
 def save_pool(ctx: Ctx, pool_id: int | None = None, **fields: Any) -> LeadPool:

@@ -11,16 +11,18 @@ import datetime as dt
 import decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from addons.customers import choices
 from addons.customers.exceptions import ContentRequired, MobileInvalid, UnknownChoice
 from addons.customers.names import normalise_company_name, valid_mobile
 from addons.customers.services import FOLLOWUP_KINDS
+from core.access.exceptions import RecordNotFound
 from core.access.scopes import get_in_scope, scope_condition
 from core.context import Ctx
 from core.contributions import RecordChange
+from core.customfields.services import set_values
 from core.i18n import _
 from core.models import User
 
@@ -46,11 +48,12 @@ MAX_BUDGET = decimal.Decimal("999999999999.99")
 
 
 def create_lead(ctx: Ctx, *, name: str, owner_id: int | None = None, pool_id: int | None = None,
-                assign: bool = False, **fields: Any) -> Lead:
+                assign: bool = False, custom: dict[str, Any] | None = None, **fields: Any) -> Lead:
     """A new lead owned by ``owner_id`` (default: the acting user), or put straight into a lead
     pool when ``pool_id`` is given (an import into the pool, a web form's lead). With
     ``assign`` the assignment rules give it an owner (L3); one no rule takes stays in the pool
-    (``pool_id``, or the first pool the user sees)."""
+    (``pool_id``, or the first pool the user sees). ``custom`` values (``{"cf_<id>": value}``)
+    are saved before the rules run, so a rule may look at them."""
     ctx.access.require("leads.lead:create")
     values = _clean(ctx, dict(fields, name=name))
     lead = Lead(status="new")
@@ -75,6 +78,8 @@ def create_lead(ctx: Ctx, *, name: str, owner_id: int | None = None, pool_id: in
     changes = {field: (None, value) for field, value in values.items()}
     changes["owner_id" if lead.owner_id else "pool_id"] = (None, lead.owner_id or lead.pool_id)
     changed(ctx, "created", lead, changes)
+    if custom:
+        set_values(ctx, lead, custom, creating=True)
     if assign:
         from .assignment import assign_by_rules
 
@@ -83,7 +88,16 @@ def create_lead(ctx: Ctx, *, name: str, owner_id: int | None = None, pool_id: in
 
 
 def get_lead(ctx: Ctx, lead_id: int, action: str = "read") -> Lead:
-    """The lead, or RecordNotFound (404) outside the user's scope for ``action``."""
+    """The lead, or RecordNotFound (404) outside the user's scope for ``action``. A lead in one
+    of the user's pools may be read (to decide whether to claim it) by whoever may claim."""
+    if action == "read" and ctx.access.can("leads.pool:claim"):
+        from .pool import pool_leads_condition  # the pool builds on leads, not the other way round
+
+        found = ctx.dbsession.scalar(select(Lead).where(
+            Lead.id == lead_id, or_(scope_condition(ctx, Lead, "read"), pool_leads_condition(ctx))))
+        if found is None:
+            raise RecordNotFound()
+        return found
     return get_in_scope(ctx, Lead, lead_id, action)
 
 

@@ -122,7 +122,8 @@ class BulkAction:
     count first. ``apply(ctx, records, value)`` calls the addon's services and returns how
     many records it changed; ``action`` is the scope action the records are loaded with
     (``write``, ``delete``), so rows the user may see but not change are never touched.
-    ``field``/``choices`` ask for a value first (the new owner, a level)."""
+    ``field``/``choices`` ask for a value first (the new owner, a level); ``field`` with
+    ``text`` asks for a line of text instead (a reason, up to ``TEXT_MAX`` characters)."""
 
     key: str
     label: Label
@@ -132,6 +133,9 @@ class BulkAction:
     field_label: Label | None = None
     choices: Sequence[tuple[Any, Label]] | Callable[[Any], Sequence[tuple[Any, Label]]] | None = None
     danger: bool = False
+    text: bool = False
+
+    TEXT_MAX = 500
 
     def choice_list(self, ctx: Any) -> list[tuple[Any, Label]]:
         if self.choices is None:

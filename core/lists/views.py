@@ -236,16 +236,16 @@ class ListViews:
         selected = ctx.dbsession.scalar(query.with_only_columns(func.count()).order_by(None)) or 0
         choices = action.choice_list(ctx)
         value = request.POST.get("value", "")
-        value_missing = bool(action.field) and value not in {str(v) for v, _label in choices}
-        if not request.POST.get("confirm") or value_missing:
-            error = _("Choose a value.") if value_missing and "value" in request.POST else None
-            return self._confirm(request, action, state, back, choices, count=selected, value=value, error=error)
+        error = self._value_error(action, choices, value)
+        if not request.POST.get("confirm") or error is not None:
+            shown = error if "value" in request.POST else None
+            return self._confirm(request, action, state, back, choices, count=selected, value=value, error=shown)
         if selected > MAX_BULK:
             request.session.flash(request.localizer.translate(
                 _("At most ${max} records at once: narrow the list first.", mapping={"max": MAX_BULK})), "danger")
             return HTTPSeeOther(back)
         records = list(ctx.dbsession.scalars(query.order_by(page.model.id)).unique())
-        choice_value = next((v for v, _label in choices if str(v) == value), None)
+        choice_value = value.strip() if action.text else next((v for v, _label in choices if str(v) == value), None)
         try:
             with ctx.dbsession.begin_nested():
                 changed = action.apply(ctx, records, choice_value)
@@ -255,6 +255,19 @@ class ListViews:
         flash_done(request, _("${label}: ${count} records changed.",
                               mapping={"label": request.localizer.translate(action.label), "count": changed}))
         return HTTPSeeOther(back)
+
+    @staticmethod
+    def _value_error(action: BulkAction, choices: list, value: str) -> Any:
+        """Why the value the action asks for cannot be used, or None (also when it asks none)."""
+        if not action.field:
+            return None
+        if action.text:
+            if not value.strip():
+                return _("Enter a value.")
+            if len(value.strip()) > action.TEXT_MAX:
+                return _("At most ${max} characters.", mapping={"max": action.TEXT_MAX})
+            return None
+        return None if value in {str(v) for v, _label in choices} else _("Choose a value.")
 
     def _state_from_post(self, request: Request) -> lq.ListState:
         """The list's state travels in the bulk form as the list's own query string."""
