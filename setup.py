@@ -12,6 +12,7 @@ BUNDLED_ADDONS: list[str] = [
     # each bundled addon: "<name> = <package>"
     "customers = addons.customers",
     "leads = addons.leads",
+    "opportunities = addons.opportunities",
 ]
 
 setup(

@@ -9,7 +9,7 @@ from typing import Any
 from pyramid.request import Request
 
 from core.customfields.forms import custom_data, fill_custom, with_custom_fields
-from core.customfields.services import fields_for, set_values, values_for
+from core.customfields.services import set_values, shown_values, values_for
 
 from .forms import CustomerForm
 from .models import Customer
@@ -31,8 +31,4 @@ def save_custom(ctx: Any, customer: Customer, form: Any, *, creating: bool = Fal
 
 def shown(ctx: Any, customer: Customer) -> list[tuple[str, Any]]:
     """(label, value) of the customer's custom fields, in the admin's order, blanks as "—"."""
-    fields = fields_for(ctx, Customer)
-    if not fields:
-        return []
-    values = values_for(ctx, Customer, [customer.id])[customer.id]
-    return [(field.label, values.get(field.name, "—")) for field in fields]
+    return shown_values(ctx, customer)

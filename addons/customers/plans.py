@@ -22,15 +22,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
 from core.access.recycle import live
 from core.access.scopes import get_in_scope, scope_condition
+from core.changes import record_changed as _record
 from core.context import Ctx
-from core.contributions import RecordChange
 from core.i18n import _
 from core.models import User
 from core.notifications.services import notify
@@ -257,14 +256,3 @@ def _announce(ctx: Ctx, customer: Customer, plan: FollowupPlan, state: str) -> N
         plan_id=plan.id, customer_id=customer.id, customer_name=customer.name, owner_id=plan.owner_id,
         due_at=plan.due_at, title=plan.title or customer.name, state=state,
         url=f"/customers/{customer.id}#plan-{plan.id}"))
-
-
-def _plain(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, dt.date | dt.datetime) else value
-
-
-def _record(ctx: Ctx, action: str, record: Any, changes: dict[str, tuple[Any, Any]]) -> None:
-    ctx.hooks.kehu_record_changed(ctx=ctx, change=RecordChange(
-        action, record.__tablename__, record.id,
-        {field: (_plain(before), _plain(after)) for field, (before, after) in changes.items()},
-        user_id=ctx.user.id if ctx.user is not None else None, at=ctx.now))

@@ -13,8 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from core.access.scopes import get_in_scope, scope_condition, scoped_select
+from core.changes import record_changed as _changed
 from core.context import Ctx
-from core.contributions import RecordChange
 from core.i18n import _
 from core.models import User
 from core.notifications.services import notify
@@ -407,15 +407,3 @@ def _actor(ctx: Ctx) -> str:
 
 def _user_id(ctx: Ctx) -> int | None:
     return ctx.user.id if ctx.user is not None else None
-
-
-def _plain(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, dt.date | dt.datetime) else value
-
-
-def _changed(ctx: Ctx, action: str, record: Any, changes: dict[str, tuple[Any, Any]]) -> None:
-    ctx.hooks.kehu_record_changed(ctx=ctx, change=RecordChange(
-        action, record.__tablename__, record.id,
-        {field: (_plain(before), _plain(after)) for field, (before, after) in changes.items()},
-        user_id=_user_id(ctx), at=ctx.now,
-    ))

@@ -28,6 +28,7 @@ def includeme(config: Configurator) -> None:
                     permission="leads.lead:create")
     config.add_view(views.lead_edit, route_name="leads.edit", renderer=TEMPLATES + "form.jinja2",
                     permission="leads.lead:write")
+    config.add_record_loader("leads_lead", views.load_lead)  # the lazy panels of a pool lead's page too
     config.add_view(views.lead_detail, route_name="leads.detail", request_method="GET",
                     renderer=TEMPLATES + "detail.jinja2", permission="leads.lead:read")
     config.add_view(views.followup_add, route_name="leads.followup_add", request_method="POST",

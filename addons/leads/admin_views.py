@@ -3,6 +3,7 @@ views over ``pool`` and ``assignment``, which check the permission again and kee
 
 from __future__ import annotations
 
+import decimal
 from collections.abc import Mapping, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,6 +15,7 @@ from sqlalchemy import select
 
 from addons.customers import choices
 from addons.customers.form_options import BLANK
+from addons.customers.lists import format_cny
 from core.access.exceptions import RecordNotFound
 from core.customfields.services import fields_for
 from core.i18n import _
@@ -220,12 +222,22 @@ def _describer(request: Request) -> Any:
             field, wanted = condition.get("field", ""), condition.get("value")
             shown = values.get(field, {})
             items = wanted if isinstance(wanted, list) else [wanted]
-            text = "、".join(shown.get(str(item), str(item)) for item in items)
+            if field == "budget":
+                text = "、".join(_yuan(item) for item in items)
+            else:
+                text = "、".join(shown.get(str(item), str(item)) for item in items)
             op = OP_LABELS.get(condition.get("op", ""), condition.get("op", ""))
             phrases.append(f"{names.get(field, field)} {translate(op)} {text}")
         return phrases
 
     return describe
+
+
+def _yuan(value: Any) -> str:
+    try:
+        return format_cny(decimal.Decimal(str(value)))
+    except decimal.InvalidOperation:
+        return str(value)
 
 
 def _target(rule: LeadRule, users: Mapping[int, str], departments: Mapping[int, str]) -> str:

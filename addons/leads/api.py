@@ -4,15 +4,21 @@ through the services (permissions, scope, pool limits, audit); a lead's phone, m
 and WeChat are masked for readers without ``leads.lead:see_sensitive``.
 
 Claiming is all or nothing like the customers' claim: when any lead cannot be claimed, none is,
-and the problem lists what stops each one (``errors[].field`` = ``ids.<index>``)."""
+and the problem lists what stops each one (``errors[].field`` = ``ids.<index>``).
+
+A lead carries its ``tags`` (names, sorted; one query for a whole page); create and PATCH take
+them (PATCH replaces the set), a refused tag (``errors[].field`` = ``tags``) before anything is
+written. ``nurture_days`` is the 培育 cadence (1–365)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import decimal
-from typing import Any, Literal
+from collections.abc import Sequence
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
 
 from addons.customers.exceptions import CustomerNameTaken, MobileInvalid, UnknownChoice
 from core.api.actions import ApiAction
@@ -21,6 +27,7 @@ from core.context import Ctx
 from core.exceptions import KehuError
 
 from . import pool, services
+from . import tags as lead_tags
 from .conversion import convert_lead
 from .exceptions import (
     BudgetInvalid,
@@ -34,7 +41,7 @@ from .exceptions import (
     LeadPoolUnavailable,
     LeadReturnReasonRequired,
 )
-from .models import Lead
+from .models import Lead, LeadTag, LeadTagLink
 
 MAX_CLAIM = 100
 Status = Literal["new", "contacting", "nurture", "qualified", "disqualified"]
@@ -63,8 +70,15 @@ class LeadRead(BaseModel):
     customer_id: int | None = Field(description="The customer the lead was converted into")
     last_followup_at: dt.datetime | None
     next_followup_at: dt.datetime | None
+    nurture_days: int | None = Field(description="While nurtured: the next follow-up is due this many days "
+                                                 "after the last one")
     created_at: dt.datetime
     updated_at: dt.datetime
+    tags: list[str] = Field(description="Tag names, sorted")
+
+
+#: Bounds of the body only: the services say what a tag may be (TagNameInvalid, TooManyLeadTags).
+TagNames = list[Annotated[str, Field(max_length=200)]]
 
 
 class LeadFields(BaseModel):
@@ -87,6 +101,9 @@ class LeadFields(BaseModel):
     budget: decimal.Decimal | None = Field(default=None, ge=0, le=services.MAX_BUDGET, decimal_places=2)
     remarks: str | None = Field(default=None, max_length=5000)
     next_followup_at: dt.datetime | None = None
+    nurture_days: int | None = Field(default=None, ge=services.NURTURE_RANGE[0], le=services.NURTURE_RANGE[1],
+                                     description="The nurture cadence in days (30 when a lead enters nurture "
+                                                 "without one)")
 
 
 class LeadCreate(LeadFields):
@@ -96,6 +113,7 @@ class LeadCreate(LeadFields):
                                 description="Put the lead into this lead pool instead of keeping it")
     assign: bool = Field(default=False, description="Let the assignment rules pick the owner; a lead no rule "
                                                     "takes stays in the pool (pool_id, or the first the caller sees)")
+    tags: TagNames = Field(default_factory=list, max_length=200)
 
 
 class LeadUpdate(LeadFields):
@@ -103,14 +121,41 @@ class LeadUpdate(LeadFields):
 
     name: str = Field(default=None, min_length=1, max_length=200)
     status: Status = Field(default=None)
+    tags: TagNames = Field(default=None, max_length=200, description="Replaces the lead's tags")
 
 
 def create_lead(ctx: Ctx, data: dict[str, Any]) -> Lead:
-    return services.create_lead(ctx, **data)
+    names = _tag_names(data.pop("tags"))
+    return services.create_lead(ctx, **data, tags=names)
 
 
 def update_lead(ctx: Ctx, lead: Lead, data: dict[str, Any]) -> Lead:
+    """PATCH: ``tags`` replaces the set (a change of tags alone is a new version, its ETag)."""
+    if "tags" in data:
+        data = dict(data, tags=_tag_names(data["tags"]))
     return services.update_lead(ctx, lead.id, **data)
+
+
+def _tag_names(raw: list[str]) -> list[str]:
+    """The tags a body names, checked as the services check them, before any write
+    (``errors[].field`` = ``tags``)."""
+    try:
+        return lead_tags.check_names(raw)
+    except KehuError as refused:
+        refused.field_errors = [("tags", refused)]  # type: ignore[attr-defined]
+        raise
+
+
+def lead_extras(ctx: Ctx, leads: Sequence[Lead]) -> dict[int, dict[str, Any]]:
+    """``tags`` of a response's leads: one query, whatever their number."""
+    ids = [lead.id for lead in leads]
+    names: dict[int, list[str]] = {lead_id: [] for lead_id in ids}
+    rows = ctx.dbsession.execute(select(LeadTagLink.lead_id, LeadTag.name)
+                                 .join(LeadTag, LeadTag.id == LeadTagLink.tag_id)
+                                 .where(LeadTagLink.lead_id.in_(ids)))
+    for lead_id, name in rows:
+        names[lead_id].append(name)
+    return {lead_id: {"tags": sorted(found)} for lead_id, found in names.items()}
 
 
 def delete_lead(ctx: Ctx, lead: Lead) -> None:
@@ -206,6 +251,8 @@ LEADS = ApiResource(
     create=create_lead,
     update=update_lead,
     delete=delete_lead,
+    extra_fields=("tags",),
+    load_extra=lead_extras,
     filters={"owner_id": "owner_id", "status": "status", "source": "source", "level": "level",
              "province": "province", "pool_id": "pool_id"},
     search=("name", "contact_name", "mobile"),

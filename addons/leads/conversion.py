@@ -60,8 +60,10 @@ class ConversionStep:
 
 
 def steps_for(ctx: Ctx, lead: Lead) -> list[ConversionStep]:
-    """The installed addons' conversion steps for ``lead``, in a stable order."""
-    found = [step for answer in ctx.hooks.leads_conversion_steps(ctx=ctx, lead=lead) for step in (answer or [])]
+    """The installed addons' conversion steps for ``lead``, in a stable order. A step may come as
+    a mapping of the same fields: an addon that does not depend on leads need not import it."""
+    found = [ConversionStep(**step) if isinstance(step, Mapping) else step
+             for answer in ctx.hooks.leads_conversion_steps(ctx=ctx, lead=lead) for step in (answer or [])]
     return sorted(found, key=lambda step: step.key)
 
 

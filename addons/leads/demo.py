@@ -31,7 +31,8 @@ from core.users.demo import DEMO_TEAMS
 
 from . import assignment, pool
 from .conversion import convert_lead
-from .models import Lead, LeadFollowup, LeadMove, LeadPool
+from .models import Lead, LeadFollowup, LeadMove, LeadPool, LeadTagLink
+from .tags import tags_named
 
 SEED = 20260715
 DAYS_OF_HISTORY = 120
@@ -66,6 +67,8 @@ NOTES = {
 }
 NEXT_STEPS = ["发送资料", "安排演示", "上门拜访", "发送报价", "回访", None]
 RETURN_REASONS = ["暂无需求", "多次联系不上", "对方已选择其他供应商", "预算取消，明年再跟"]
+#: Lead tags (线索标签), given in turn to every third lead, a second one to every seventh.
+TAGS = ["高意向", "展会获客", "需要演示", "价格敏感", "老客户介绍"]
 #: name, priority, conditions, strategy, target (a login or a department name)
 RULES = (
     ("大额线索交给华东经理", 10, [{"field": "budget", "op": "gte", "value": "1000000"}], "user", "manager1"),
@@ -101,6 +104,7 @@ def add_demo_leads(ctx: Any) -> None:
     for model, children in ((LeadFollowup, followups), (LeadMove, moves)):
         if children:
             ctx.dbsession.execute(insert(model), children, execution_options=bulk)
+    _tag(ctx, ids)
     for model, written in ((Lead, ids), (LeadFollowup, followups), (LeadMove, moves)):
         write_audit(ctx, "import", model=model.__tablename__, detail=f"kehu demo: {len(written)} rows")
     ctx.dbsession.flush()
@@ -113,6 +117,17 @@ def add_demo_leads(ctx: Any) -> None:
         convert_lead(ctx.as_user(owner), lead_id, customer_id=extra.get("customer_id"))
     ctx.dbsession.flush()
     ctx.dbsession.expire_all()
+
+
+def _tag(ctx: Any, ids: list[int]) -> None:
+    """A tag on every third lead and a second on every seventh (no randomness: the seeded
+    rows stay as they were); part of the leads' bulk import entry."""
+    tags = [tag.id for tag in tags_named(ctx, TAGS)]
+    links = {(lead_id, tags[index // 3 % len(tags)]) for index, lead_id in enumerate(ids) if index % 3 == 0}
+    links |= {(lead_id, tags[(index + 2) % len(tags)]) for index, lead_id in enumerate(ids) if index % 7 == 0}
+    if links:
+        ctx.dbsession.execute(insert(LeadTagLink), [{"lead_id": lead_id, "tag_id": tag_id}
+                                                    for lead_id, tag_id in sorted(links)])
 
 
 def _teams(ctx: Any) -> dict[str, tuple[list[User], User | None]]:
@@ -228,6 +243,7 @@ class _Demo:
             "owner_id": owner.id if owner else None, "pool_id": None, "acquired_at": created if owner else None,
             "last_followup_at": latest["created_at"] if latest else None, "next_followup_at": next_at,
             "customer_id": None, "converted_at": None, "deleted_at": None, "deleted_by": None,
+            "nurture_days": 30 if status == "nurture" else None,
             "created_at": created, "updated_at": latest["created_at"] if latest else created,
             "created_by": owner.id if owner else None, "updated_by": owner.id if owner else None,
         }

@@ -1,5 +1,6 @@
 """Errors a user can meet while working with leads; views show each beside its field."""
 
+from addons.customers.exceptions import TooManyTags
 from core.exceptions import KehuError
 from core.i18n import _
 
@@ -124,3 +125,13 @@ class AssigneeHoursInvalid(KehuError):
 
 class AssigneeAwayInvalid(KehuError):
     message = _("“On leave until” must be a date, e.g. 2025-10-01, or empty.")
+
+
+class TooManyLeadTags(TooManyTags):
+    """The customers' refusal (same limit, same handling), worded for a lead."""
+
+    message = _("A lead has at most ${limit} tags.")
+
+
+class NurtureDaysInvalid(KehuError):
+    message = _("Nurture every: a whole number of days from 1 to 365, or empty.")

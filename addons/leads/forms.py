@@ -17,6 +17,7 @@ from core.customfields.services import values_for
 from core.i18n import _
 from core.web.forms import KehuForm
 
+from . import tags
 from .lists import SETTABLE_STATUSES
 from .models import Lead
 
@@ -30,8 +31,12 @@ class LeadForm(KehuForm):
                                                 Regexp(r"^[^@\s]+@[^@\s]+$", message=_("Not an e-mail address."))])
     wechat = StringField(_("WeChat"), validators=[Optional(), Length(max=100)])
     status = SelectField(_("Status"), choices=SETTABLE_STATUSES)
+    # 培育: checked by the services (1–365), so text or 0 gets their message beside the field
+    nurture_days = StringField(_("Nurture every (days)"), validators=[Optional(), Length(max=10)],
+                               description=_("While the lead is nurtured, the next follow-up is due this many days "
+                                             "after the last one (30 if empty)."))
     # the lists' and regions' choices are set per request (``prepare``); the services check the values
-    source = SelectField(_("Source"), choices=[BLANK], validate_choice=False)
+    source = SelectField(_("Lead source"), choices=[BLANK], validate_choice=False)
     industry = SelectField(_("Industry"), choices=[BLANK], validate_choice=False)
     level = SelectField(_("Level"), choices=[BLANK], validate_choice=False)
     province = SelectField(_("Province"), choices=[BLANK], validate_choice=False)
@@ -41,10 +46,15 @@ class LeadForm(KehuForm):
                          description=_("In yuan, e.g. 50000 or 1,200.50."))
     requirement = TextAreaField(_("Requirement"), validators=[Optional(), Length(max=5000)])
     remarks = TextAreaField(_("Remarks"), validators=[Optional(), Length(max=5000)])
+    tag_names = StringField(_("Tags"), validators=[Optional(), Length(max=700)],
+                            description=_("Separated by commas; a new tag is created as you save."))
 
     def values(self) -> dict[str, Any]:
-        """What ``services.create_lead`` / ``update_lead`` take, blanks as None."""
-        return {name: field.data or None for name, field in self._fields.items() if not name.startswith("cf_")}
+        """What ``services.create_lead`` / ``update_lead`` take, blanks as None; the tags as
+        ``tags`` (an empty text removes them all)."""
+        values = {name: field.data or None for name, field in self._fields.items()
+                  if name != "tag_names" and not name.startswith("cf_")}
+        return {**values, "tags": self.tag_names.data or ""}
 
 
 def lead_form(request: Request, lead: Lead | None = None) -> LeadForm:
@@ -55,6 +65,7 @@ def lead_form(request: Request, lead: Lead | None = None) -> LeadForm:
     if lead is not None and request.method != "POST":
         fill_custom(form, values_for(ctx, Lead, [lead.id])[lead.id])
         form.budget.data = f"{lead.budget:f}" if lead.budget is not None else ""
+        form.tag_names.data = ", ".join(tags.tag_names(ctx, lead.id))
     for kind in choices.KINDS:
         field = form[kind]
         field.choices = [BLANK, *choices.options(ctx, kind, field.data or getattr(lead, kind, None))]

@@ -1,5 +1,6 @@
 """What the leads addon adds to the core (menu, permissions, the notification kinds, the periodic
-automatic return, demo data) and to the customers addon (its leads in 查重)."""
+automatic return and nurture reminders, the workbench cards, demo data) and to the customers
+addon (its leads in 查重)."""
 
 from __future__ import annotations
 
@@ -54,15 +55,29 @@ def kehu_notification_kinds() -> list[NotificationKind]:
     return [NotificationKind(key="leads.returned", title=_("A lead of mine went back to the pool"),
                              default_channels=("app",)),
             NotificationKind(key="leads.assigned", title=_("A lead is assigned to me"),
-                             default_channels=("app",))]
+                             default_channels=("app",)),
+            NotificationKind(key="leads.nurture_due", title=_("A lead I nurture is due for follow-up"),
+                             default_channels=("app", "email"))]
 
 
 @hookimpl
 def kehu_periodic_jobs() -> list[PeriodicJob]:
-    """Leads nobody followed up go back to their pool, hourly (a missed hour is caught up)."""
+    """Leads nobody followed up go back to their pool, hourly (a missed hour is caught up); the
+    owners of leads in nurture are reminded when the next follow-up is due, every 30 minutes
+    (once per due time)."""
+    from .nurture import remind_job
     from .pool import auto_return_due
 
-    return [PeriodicJob(name="leads.pool.auto_return", cron="17 * * * *", func=auto_return_due)]
+    return [PeriodicJob(name="leads.pool.auto_return", cron="17 * * * *", func=auto_return_due),
+            PeriodicJob(name="leads.nurture.remind", cron="7,37 * * * *", func=remind_job)]
+
+
+@hookimpl
+def kehu_dashboard_widgets(request: Any) -> list[Any]:
+    """My leads due for follow-up; leads by source and status in my scope; by owner for managers."""
+    from .dashboard import widgets
+
+    return widgets(request)
 
 
 @hookimpl

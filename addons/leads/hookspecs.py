@@ -33,7 +33,8 @@ def leads_converted(ctx: Any, conversion: Any) -> None:
 @hookspec
 def leads_conversion_steps(ctx: Any, lead: Any) -> list[Any]:
     """Called when the conversion page of ``lead`` is shown: the steps your addon adds to it, as
-    ``addons.leads.conversion.ConversionStep``s (an opportunity to open with the customer). The
+    ``addons.leads.conversion.ConversionStep``s or mappings of its fields (key, title,
+    template, initial, checked) — an addon that does not depend on leads need not import it. The
     step's ``template`` is rendered inside the form with ``step`` and ``lead``; its inputs are
     named ``<key>.<field>`` and a checkbox named ``<key>`` turns the step on. What a ticked step
     posted reaches ``leads_converted`` as ``conversion.options[key]`` (a dict of strings):

@@ -1,5 +1,6 @@
-"""The leads list and the lead pool list, declared once: views (已转化 among them), filters,
-search, bulk claim / assign / return / rules, export — the core's list machinery does the rest."""
+"""The leads list and the lead pool list, declared once: views (已转化 among them), filters (a
+tag among them), search, bulk claim / assign / return / rules / add a tag, export — the core's
+list machinery does the rest."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from core.lists.system_views import ALL, DEFAULT_SYSTEM_VIEWS
 from core.lists.views import assign_action, delete_action, set_field_action
 from core.models import User
 
-from . import assignment, pool, services, transfer
+from . import assignment, pool, services, tags, transfer
 from .models import OPEN_STATUSES, Lead
 
 STATUS_LABELS = {"new": _("New"), "contacting": _("Contacting"), "nurture": _("Nurturing"),
@@ -48,6 +49,11 @@ def pool_name(ctx: Any, lead: Lead) -> str | None:
 
 def budget(ctx: Any, lead: Lead) -> str | None:
     return format_cny(Decimal(lead.budget)) if lead.budget is not None else None
+
+
+def tag_list(ctx: Any, lead: Lead) -> str:
+    """The lead's tags as text (cells are escaped); loaded for the whole page by ``eager``."""
+    return ", ".join(tag.name for tag in lead.tags)
 
 
 def search(ctx: Any, page: ListPage, q: str) -> ColumnElement[bool]:
@@ -114,12 +120,21 @@ def claim(ctx: Any, leads: list[Lead], _value: Any) -> int:
     return len(pool.claim_leads(ctx, [lead.id for lead in leads]))
 
 
+def add_tag(ctx: Any, leads: list[Lead], tag_id: Any) -> int:
+    return tags.add_tag(ctx, [lead.id for lead in leads], tag_id)
+
+
 def _eager(query: Any) -> Any:
     return query.options(selectinload(Lead.owner).lazyload(User.roles), selectinload(Lead.pool))
 
 
+def _eager_with_tags(query: Any) -> Any:
+    """The leads list's rows with their owner, pool and tags: one query each for the page."""
+    return _eager(query).options(selectinload(Lead.tags))
+
+
 SHARED_FILTERS = (
-    Filter("source", _("Source"), choices=SOURCES),
+    Filter("source", _("Lead source"), choices=SOURCES),
     Filter("industry", _("Industry"), choices=INDUSTRIES),
     Filter("level", _("Level"), choices=LEVELS),
     Filter("province", _("Province"), choices=province_choices),
@@ -136,11 +151,12 @@ LEADS_LIST = ListPage(
         Column("contact_name", _("Contact")),
         Column("mobile", _("Mobile")),  # sensitive: masked per reader
         Column("status", _("Status"), render=status_label),
-        Column("source", _("Source")),
+        Column("source", _("Lead source"), default=False),
         Column("budget", _("Expected budget"), render=budget),
         Column("owner", _("Owner"), render=owner_name),
-        Column("last_followup_at", _("Last follow-up")),
+        Column("last_followup_at", _("Last follow-up"), default=False),
         Column("next_followup_at", _("Next follow-up")),
+        Column("tags", _("Tags"), render=tag_list),
         Column("industry", _("Industry"), default=False),
         Column("province", _("Province"), default=False),
         Column("created_at", _("Created"), sortable=True, default=False),
@@ -151,6 +167,7 @@ LEADS_LIST = ListPage(
         Filter("owner_id", _("Owner")),
         Filter("created_at", _("Created")),
         Filter("next_followup_at", _("Next follow-up")),
+        Filter("tags", _("Tag"), choices=tags.tag_choices, where=tags.tag_condition),
     ),
     search=("name", "contact_name", "mobile"),
     search_condition=search,
@@ -162,7 +179,8 @@ LEADS_LIST = ListPage(
     bulk_actions=(
         assign_action(assign),
         set_field_action("status", _("Status"), SETTABLE_STATUSES, set_status),
-        BulkAction("return", _("Return to the pool"), return_to_pool, field="reason", field_label=_("Reason"),
+        BulkAction("add_tag", _("Add a tag"), add_tag, field="tag_id", field_label=_("Tag"), choices=tags.tag_choices),
+        BulkAction("return", _("Return to the lead pool"), return_to_pool, field="reason", field_label=_("Reason"),
                    text=True),
         delete_action(delete),
     ),
@@ -173,7 +191,7 @@ LEADS_LIST = ListPage(
         SystemView("nurture", _("Nurturing"), nurturing),
         SystemView("converted", _("Converted leads"), converted),
     ),
-    eager=_eager,
+    eager=_eager_with_tags,
     row_actions=(RowAction("followup", _("Follow up"), "leads.followup_quick", permission="leads.followup:create",
                            icon="chat-left-text"),),
 )
@@ -198,12 +216,12 @@ POOL_LIST = ListPage(
     columns=(
         Column("name", _("Lead name"), sortable=True, link=True),
         Column("pool_id", _("Lead pool"), render=pool_name),
-        Column("source", _("Source")),
+        Column("source", _("Lead source")),
         Column("industry", _("Industry")),
         Column("province", _("Province")),
         Column("budget", _("Expected budget"), render=budget),
         Column("last_followup_at", _("Last follow-up")),
-        Column("updated_at", _("Entered the pool"), sortable=True),
+        Column("updated_at", _("Last changed"), sortable=True),
     ),
     filters=(Filter("pool_id", _("Lead pool"), choices=pool_choices), *SHARED_FILTERS),
     search=("name", "contact_name", "mobile"),

@@ -13,7 +13,7 @@ from core.access.members import HasTeam
 from core.access.recycle import Recyclable
 from core.access.scopes import Owned
 from core.customfields import HasCustomFields
-from core.db import Model, UTCDateTime
+from core.db import Base, Model, UTCDateTime
 from core.i18n import _
 from core.models import User
 
@@ -33,7 +33,11 @@ class Lead(Model, Owned, Recyclable, HasTeam, HasCustomFields):
                       Index("ix_leads_lead_owner_status", "owner_id", "status"),
                       Index("ix_leads_lead_pool_owner", "pool_id", "owner_id"),
                       Index("ix_leads_lead_budget", "budget"),
-                      Index("ix_leads_lead_updated_at", "updated_at"))
+                      Index("ix_leads_lead_updated_at", "updated_at"),
+                      # the workbench's "mine due" card: one range scan per owner
+                      Index("ix_leads_lead_owner_next_followup", "owner_id", "next_followup_at"),
+                      # the nurture reminder job: leads in nurture by due time
+                      Index("ix_leads_lead_status_next_followup", "status", "next_followup_at"))
 
     name: Mapped[str] = mapped_column(String(200), index=True, info={"label": _("Lead name")})
     #: The normalised company name (customers.names), for 查重 against customers and leads.
@@ -65,10 +69,37 @@ class Lead(Model, Owned, Recyclable, HasTeam, HasCustomFields):
     #: Set by the conversion (L4): the customer the lead became or was merged into.
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers_customer.id", ondelete="SET NULL"),
                                                     index=True, info={"label": _("Customer")})
-    converted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, info={"label": _("Converted")})
+    converted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, info={"label": _("Converted at")})
+    #: 培育: a lead in nurture is followed up every this many days (1–365; 30 when it enters
+    #: nurture without one); each follow-up without a next time sets the next one this far ahead.
+    nurture_days: Mapped[int | None] = mapped_column(Integer, info={"label": _("Nurture every (days)")})
+    #: The due time (``next_followup_at``) the nurture reminder was sent for: once per due time.
+    nurture_reminded_for: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     owner: Mapped[User | None] = relationship(foreign_keys="Lead.owner_id", lazy="raise")
     pool: Mapped[LeadPool | None] = relationship(lazy="raise")
+    tags: Mapped[list[LeadTag]] = relationship(secondary="leads_lead_tag", lazy="raise", order_by="LeadTag.name")
+
+
+class LeadTag(Model):
+    """A lead tag (线索标签), created by typing it on the lead form; ``colour`` is a Bootstrap
+    colour name the badges use. Leads have their own tags, apart from the customers' ones."""
+
+    __tablename__ = "leads_tag"
+
+    name: Mapped[str] = mapped_column(String(30), unique=True, info={"label": _("Tag")})
+    colour: Mapped[str] = mapped_column(String(20), default="secondary", info={"label": _("Colour")})
+
+
+class LeadTagLink(Base):
+    """The link of a lead and a tag; the primary key serves a lead's tags, the tag_id index
+    the list's tag filter."""
+
+    __tablename__ = "leads_lead_tag"
+
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads_lead.id", ondelete="CASCADE"), primary_key=True)
+    tag_id: Mapped[int] = mapped_column(ForeignKey("leads_tag.id", ondelete="CASCADE"), primary_key=True,
+                                        index=True)
 
 
 class LeadPool(Model):

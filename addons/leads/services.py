@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -20,8 +21,8 @@ from addons.customers.names import normalise_company_name, valid_mobile
 from addons.customers.services import FOLLOWUP_KINDS
 from core.access.exceptions import RecordNotFound
 from core.access.scopes import get_in_scope, scope_condition
+from core.changes import record_changed as changed
 from core.context import Ctx
-from core.contributions import RecordChange
 from core.customfields.services import set_values
 from core.i18n import _
 from core.models import User
@@ -32,30 +33,42 @@ from .exceptions import (
     LeadFieldTooLong,
     LeadNameRequired,
     LeadPoolUnavailable,
+    NurtureDaysInvalid,
     StatusUnknown,
 )
 from .models import STATUSES, Lead, LeadFollowup
 
 #: What a form, an import or the API may set on a lead (the owner goes through the pool).
 LEAD_FIELDS = ("name", "contact_name", "mobile", "phone", "email", "wechat", "address", "province", "city",
-               "source", "industry", "level", "requirement", "budget", "status", "remarks", "next_followup_at")
+               "source", "industry", "level", "requirement", "budget", "status", "remarks", "next_followup_at",
+               "nurture_days")
 LIMITS = {"name": 200, "contact_name": 100, "phone": 30, "email": 200, "wechat": 100, "address": 300,
           "province": 50, "city": 50, "requirement": 5000, "remarks": 5000}
 MAX_BUDGET = decimal.Decimal("999999999999.99")
+#: 培育: the cadence a lead gets when it enters nurture without one, and the bounds of any.
+NURTURE_DAYS = 30
+NURTURE_RANGE = (1, 365)
 
 
 # ---------------------------------------------------------------- leads
 
 
 def create_lead(ctx: Ctx, *, name: str, owner_id: int | None = None, pool_id: int | None = None,
-                assign: bool = False, custom: dict[str, Any] | None = None, **fields: Any) -> Lead:
+                assign: bool = False, custom: dict[str, Any] | None = None,
+                tags: str | Iterable[str] | None = None, **fields: Any) -> Lead:
     """A new lead owned by ``owner_id`` (default: the acting user), or put straight into a lead
     pool when ``pool_id`` is given (an import into the pool, a web form's lead). With
     ``assign`` the assignment rules give it an owner (L3); one no rule takes stays in the pool
     (``pool_id``, or the first pool the user sees). ``custom`` values (``{"cf_<id>": value}``)
-    are saved before the rules run, so a rule may look at them."""
+    are saved before the rules run, so a rule may look at them; ``tags`` ("重点, 展会" or a
+    list) are checked before anything is written. A lead created in nurture is due for
+    follow-up in ``nurture_days`` (default 30)."""
     ctx.access.require("leads.lead:create")
+    from . import tags as lead_tags  # tags build on leads, not the other way round
+
     values = _clean(ctx, dict(fields, name=name))
+    names = lead_tags.check_names(tags) if tags is not None else []
+    _plan_nurture(ctx, None, values)
     lead = Lead(status="new")
     if assign and pool_id is None:
         from .pool import pools_for
@@ -77,6 +90,10 @@ def create_lead(ctx: Ctx, *, name: str, owner_id: int | None = None, pool_id: in
     ctx.dbsession.flush()
     changes = {field: (None, value) for field, value in values.items()}
     changes["owner_id" if lead.owner_id else "pool_id"] = (None, lead.owner_id or lead.pool_id)
+    if names:
+        written = lead_tags.write_tags(ctx, lead, names)
+        if written is not None:
+            changes["tags"] = (None, written[1])
     changed(ctx, "created", lead, changes)
     if custom:
         set_values(ctx, lead, custom, creating=True)
@@ -101,12 +118,19 @@ def get_lead(ctx: Ctx, lead_id: int, action: str = "read") -> Lead:
     return get_in_scope(ctx, Lead, lead_id, action)
 
 
-def update_lead(ctx: Ctx, lead_id: int, **fields: Any) -> Lead:
-    """Change a lead's fields (not its owner: claim, return and assignment do that). A
-    converted lead is read-only."""
+def update_lead(ctx: Ctx, lead_id: int, *, tags: str | Iterable[str] | None = None, **fields: Any) -> Lead:
+    """Change a lead's fields (not its owner: claim, return and assignment do that) and, when
+    ``tags`` is given, exactly those tags ("" removes them all). A converted lead is read-only.
+    A lead entering nurture is due for follow-up in ``nurture_days`` (default 30) unless an
+    explicit ``next_followup_at`` is given; a new cadence while in nurture counts from the
+    last follow-up."""
     lead = get_lead(ctx, lead_id, "write")
     _writable(lead)
+    from . import tags as lead_tags  # tags build on leads, not the other way round
+
     values = _clean(ctx, fields, current=lead)
+    names = lead_tags.check_names(tags) if tags is not None else None
+    _plan_nurture(ctx, lead, values)
     changes = {field: (getattr(lead, field), value) for field, value in values.items()
                if getattr(lead, field) != value}
     for field, (_before, after) in changes.items():
@@ -114,6 +138,12 @@ def update_lead(ctx: Ctx, lead_id: int, **fields: Any) -> Lead:
     if "name" in changes:
         lead.name_key = normalise_company_name(lead.name)
     ctx.dbsession.flush()
+    written = lead_tags.write_tags(ctx, lead, names) if names is not None else None
+    if written is not None:
+        if not changes:  # tags alone: still a new version of the lead (the API's ETag)
+            lead.updated_at = ctx.now
+            ctx.dbsession.flush()
+        changes["tags"] = written
     if changes:
         changed(ctx, "updated", lead, changes)
     return lead
@@ -138,7 +168,8 @@ def leads_in_scope(ctx: Ctx, action: str = "read") -> Any:
 def add_followup(ctx: Ctx, lead_id: int, *, kind: str, content: str, next_at: dt.datetime | None = None,
                  next_step: str | None = None) -> LeadFollowup:
     """快速跟进 on a lead, with the customers' kinds: the lead's last follow-up becomes now, its
-    next one ``next_at``, and a new lead starts being worked (contacting)."""
+    next one ``next_at`` (for a lead in nurture without one: now + its ``nurture_days``), and a
+    new lead starts being worked (contacting)."""
     ctx.access.require("leads.followup:create")
     lead = get_lead(ctx, lead_id, "read")
     _writable(lead)
@@ -157,6 +188,8 @@ def add_followup(ctx: Ctx, lead_id: int, *, kind: str, content: str, next_at: dt
     ctx.dbsession.add(followup)
     changes: dict[str, tuple[Any, Any]] = {"last_followup_at": (lead.last_followup_at, ctx.now)}
     lead.last_followup_at = ctx.now
+    if next_at is None and lead.status == "nurture":  # 培育: the cadence sets the next one
+        next_at = ctx.now + dt.timedelta(days=lead.nurture_days or NURTURE_DAYS)
     if next_at is not None and next_at != lead.next_followup_at:
         changes["next_followup_at"] = (lead.next_followup_at, next_at)
         lead.next_followup_at = next_at
@@ -208,8 +241,45 @@ def _clean(ctx: Ctx, values: dict[str, Any], current: Lead | None = None) -> dic
         out["status"] = status
     if out.get("level"):
         out["level"] = out["level"].upper()
+    if "nurture_days" in out:
+        out["nurture_days"] = _nurture_days(out["nurture_days"])
     choices.check_values(ctx, out, current)
     return out
+
+
+def _nurture_days(value: Any) -> int | None:
+    """1–365 (a whole number, as text or a number), or None; NurtureDaysInvalid otherwise."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise NurtureDaysInvalid()
+    if isinstance(value, str):
+        if not value.isascii() or not value.isdigit():
+            raise NurtureDaysInvalid()
+        value = int(value)
+    if not isinstance(value, int) or not NURTURE_RANGE[0] <= value <= NURTURE_RANGE[1]:
+        raise NurtureDaysInvalid()
+    return value
+
+
+def _plan_nurture(ctx: Ctx, lead: Lead | None, values: dict[str, Any]) -> None:
+    """培育 (nurture): add to ``values`` what the status implies. A lead in nurture always has a
+    cadence (``NURTURE_DAYS`` unless one is given); entering nurture without an explicit next
+    follow-up sets it to now + the cadence; a new cadence while in nurture counts from the
+    last follow-up (or now)."""
+    status = values.get("status") or (lead.status if lead is not None else "new")
+    if status != "nurture":
+        return
+    current = lead.nurture_days if lead is not None else None
+    days = values.get("nurture_days", current) or NURTURE_DAYS
+    if days != current:
+        values["nurture_days"] = days
+    if values.get("next_followup_at") is not None:
+        return  # an explicit next time wins
+    if lead is None or lead.status != "nurture":
+        values["next_followup_at"] = ctx.now + dt.timedelta(days=days)
+    elif days != current:
+        values["next_followup_at"] = (lead.last_followup_at or ctx.now) + dt.timedelta(days=days)
 
 
 def _budget(value: Any) -> decimal.Decimal | None:
@@ -231,20 +301,3 @@ def _writable(lead: Lead) -> None:
 
 def _user_id(ctx: Ctx) -> int | None:
     return ctx.user.id if ctx.user is not None else None
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dt.date | dt.datetime):
-        return value.isoformat()
-    if isinstance(value, decimal.Decimal):
-        return str(value)
-    return value
-
-
-def changed(ctx: Ctx, action: str, record: Any, changes: dict[str, tuple[Any, Any]]) -> None:
-    """Audit (and tell every addon of) a change to a lead or its follow-up."""
-    ctx.hooks.kehu_record_changed(ctx=ctx, change=RecordChange(
-        action, record.__tablename__, record.id,
-        {field: (_plain(before), _plain(after)) for field, (before, after) in changes.items()},
-        user_id=_user_id(ctx), at=ctx.now,
-    ))

@@ -17,13 +17,13 @@ from addons.customers.forms import FOLLOWUP_KINDS, FollowupForm, to_utc
 from addons.customers.plan_views import quick_next
 from addons.customers.services import owner_label
 from core.customfields.forms import custom_data
-from core.customfields.services import fields_for, set_values, values_for
+from core.customfields.services import set_values, shown_values
 from core.exceptions import KehuError
 from core.i18n import _
 from core.web.forms import blank_form, flash_done, save_form
 from core.web.panels import panels_for
 
-from . import conversion, duplicates, exceptions, pool, services
+from . import conversion, duplicates, exceptions, pool, services, tags
 from .forms import ConvertForm, ReturnForm, lead_form
 from .lists import STATUS_LABELS
 from .models import Lead, LeadMove, LeadPool
@@ -33,6 +33,9 @@ LEAD_ERRORS = {
     exceptions.LeadFieldTooLong: "name",
     exceptions.BudgetInvalid: "budget",
     exceptions.StatusUnknown: "status",
+    exceptions.NurtureDaysInvalid: "nurture_days",
+    exceptions.TooManyLeadTags: "tag_names",
+    customer_errors.TagNameInvalid: "tag_names",
     customer_errors.MobileInvalid: "mobile",
     customer_errors.SourceUnavailable: "source",
     customer_errors.LevelUnavailable: "level",
@@ -44,8 +47,10 @@ QUICK_PAGE = "addons.customers:templates/customers/followup_quick.jinja2"
 QUICK_FORM = "addons.customers:templates/customers/followup_quick_form.jinja2"
 MOVES = {"claimed": _("Claimed from the pool"), "returned": _("Returned to the pool"),
          "auto_returned": _("Returned to the pool automatically"), "assigned": _("Assigned")}
+#: 查重 matches that mean the same company (a similar name may be another one): linked by default.
+SAME_COMPANY = frozenset({"name", "credit_code", "mobile", "email"})
 #: Where a new lead goes: to its author, to whom the assignment rules pick, or into a pool.
-DESTINATIONS = (("mine", _("Mine")), ("rules", _("By the assignment rules")), ("pool", _("Into the lead pool")))
+DESTINATIONS = (("mine", _("Myself")), ("rules", _("By the assignment rules")), ("pool", _("Into the lead pool")))
 
 
 # ---------------------------------------------------------------- new, edit
@@ -93,6 +98,11 @@ def lead_edit(request: Request) -> Any:
 # ---------------------------------------------------------------- the lead page
 
 
+def load_lead(ctx: Any, lead_id: int) -> Lead:
+    """The record loader of ``leads_lead``: a lead in scope or in one of the reader's pools."""
+    return services.get_lead(ctx, lead_id)
+
+
 def lead_detail(request: Request) -> dict[str, Any]:
     lead = services.get_lead(request.ctx, int(request.matchdict["id"]))
     return _detail(request, lead, FollowupForm.for_request(request))
@@ -110,7 +120,7 @@ def _detail(request: Request, lead: Lead, form: FollowupForm, return_form: Retur
         "pool": ctx.dbsession.get(LeadPool, lead.pool_id) if lead.pool_id else None,
         "status_label": STATUS_LABELS.get(lead.status, lead.status),
         "labels": {kind: labels[kind].get(getattr(lead, kind)) or getattr(lead, kind) for kind in choices.KINDS},
-        "custom": _custom(ctx, lead),
+        "custom": shown_values(ctx, lead), "tags": tags.tag_names(ctx, lead.id),
         "followups": services.list_followups(ctx, lead.id) if access.can("leads.followup:read") else [],
         "form": form, "kinds": dict(FOLLOWUP_KINDS), "moves": _moves(request, lead),
         "may_follow": access.can("leads.followup:create") and not converted,
@@ -122,13 +132,6 @@ def _detail(request: Request, lead: Lead, form: FollowupForm, return_form: Retur
         "panels": panels_for(request, lead, lazy=True), "page_title": lead.name,
     }
 
-
-def _custom(ctx: Any, lead: Lead) -> list[tuple[str, Any]]:
-    fields = fields_for(ctx, Lead)
-    if not fields:
-        return []
-    values = values_for(ctx, Lead, [lead.id])[lead.id]
-    return [(field.label, values.get(field.name, "—")) for field in fields]
 
 
 def _moves(request: Request, lead: Lead) -> list[dict[str, Any]]:
@@ -234,8 +237,9 @@ def lead_convert(request: Request) -> Any:
                   if hit.customer_id is not None]
     mine = [hit for hit in candidates if hit.in_scope]
     form.customer.choices = [("new", _("Create a new customer")), *((str(hit.customer_id), hit.name) for hit in mine)]
-    if request.method != "POST" and mine:
-        form.customer.data = str(mine[0].customer_id)  # the same company: link, do not duplicate
+    same = [hit for hit in mine if hit.match in SAME_COMPANY]
+    if request.method != "POST" and same:
+        form.customer.data = str(same[0].customer_id)  # the same company: link, do not duplicate
     steps = conversion.steps_for(ctx, lead)
     error = None
     if request.method == "POST" and form.validate():
@@ -250,6 +254,7 @@ def lead_convert(request: Request) -> Any:
             flash_done(request, _("The lead is converted."))
             return HTTPSeeOther(request.route_path("customers.detail", id=done.customer_id))
     return {"lead": lead, "form": form, "candidates": candidates, "steps": steps, "error": error,
+            "reasons": {str(hit.customer_id): hit.reason for hit in mine},
             "may_convert": lead.status == "qualified", "status_label": STATUS_LABELS.get(lead.status, lead.status),
             "posted": request.POST if request.method == "POST" else None,
             "page_title": request.localizer.translate(_("Convert a lead"))}

@@ -58,25 +58,32 @@ def scope_condition(ctx: Any, model: type, action: str = "read", *, recycled: bo
 
 
 def _owner_condition(ctx: Any, model: type, action: str) -> ColumnElement[bool]:
+    return owners_condition(ctx, model.access_key, model.owner_id, action)  # type: ignore[attr-defined]
+
+
+def owners_condition(ctx: Any, access_key: str, owner: Any, action: str = "read") -> ColumnElement[bool]:
+    """Whether the user column ``owner`` holds someone whose ``access_key`` records the user's
+    scope reaches for ``action`` — the owner part of ``scope_condition``, for rows that are no
+    record but belong to a person (a sales target, a quota): ``Target.user_id``."""
     access = ctx.access
-    permission = f"{model.access_key}:{action}"
+    permission = f"{access_key}:{action}"
     access.require(permission)
-    scopes = access.scopes_for(model.access_key, action)
+    scopes = access.scopes_for(access_key, action)
     if "all" in scopes:
         return true()
     user = ctx.user
     conditions: list[ColumnElement[bool]] = []
     if "own" in scopes:
-        conditions.append(model.owner_id == user.id)
+        conditions.append(owner == user.id)
     department = user.department if user is not None else None
     if department is not None and "department" in scopes:
-        conditions.append(model.owner_id.in_(select(User.id).where(User.department_id == department.id)))
+        conditions.append(owner.in_(select(User.id).where(User.department_id == department.id)))
     if department is not None and "department_tree" in scopes:
         below = select(User.id).join(Department, Department.id == User.department_id).where(
             func.substr(Department.path, 1, len(department.path)) == department.path)
-        conditions.append(model.owner_id.in_(below))
+        conditions.append(owner.in_(below))
     if not conditions and user is not None:  # a department scope without a department: own only
-        conditions.append(model.owner_id == user.id)
+        conditions.append(owner == user.id)
     return or_(*conditions) if conditions else false()
 
 

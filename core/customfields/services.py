@@ -186,6 +186,16 @@ def values_for(ctx: Any, model: type | str, record_ids: Iterable[int]) -> dict[i
     return out
 
 
+def shown_values(ctx: Any, record: Any) -> list[tuple[str, Any]]:
+    """``(label, value)`` of a record's custom fields for its page, in the admin's order, blanks
+    as "—" (one query; none when the model has no fields)."""
+    fields = fields_for(ctx, type(record))
+    if not fields:
+        return []
+    values = values_for(ctx, type(record), [record.id])[record.id]
+    return [(field.label, values.get(field.name, "—")) for field in fields]
+
+
 def set_values(ctx: Any, record: Any, raw: Mapping[str, Any], *, creating: bool = False) -> dict[str, tuple[Any, Any]]:
     """Check and write the record's values given in ``raw`` (by field name, ``cf_<id>``); a
     required field must be given on create and cannot be blanked. All or nothing: every value is

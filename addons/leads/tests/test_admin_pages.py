@@ -240,7 +240,7 @@ def test_a_rule_is_created_with_conditions_listed_in_words_changed_and_deleted(a
     assert items[0]["id"] == f"rule-{rule_id}"  # by priority
     phrases = [span.get_text(strip=True) for span in items[0].select(".rule-condition")]
     assert phrases[0].startswith(zh(admin_forms.FIELD_LABELS["source"])) and phrases[0].endswith("展会、官网")
-    assert phrases[1].endswith("≥ 100000")
+    assert phrases[1].endswith("≥ ¥100,000.00")
     assert items[0].select_one(".rule-target-name").get_text(strip=True) == "张三"
     assert items[1].select_one(".rule-target-name").get_text(strip=True) == "华东大区"
     assert items[1].select_one(".rule-condition-all") is not None  # no condition: every lead
