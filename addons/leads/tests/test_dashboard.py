@@ -7,6 +7,7 @@ import datetime as dt
 import json
 from zoneinfo import ZoneInfo
 
+from addons.customers.tests.test_key_dashboard import card, today_start
 from addons.customers.tests.test_pages import login
 from addons.leads import services
 from addons.leads.conversion import convert_lead
@@ -28,15 +29,6 @@ def set_fields(app, lead_id, **fields):
         lead = ctx.dbsession.get(Lead, lead_id)
         for field, value in fields.items():
             setattr(lead, field, value)
-
-
-def today_start():
-    now = dt.datetime.now(SHANGHAI)
-    return dt.datetime.combine(now.date(), dt.time(), tzinfo=SHANGHAI).astimezone(dt.UTC)
-
-
-def card(page, widget_id):
-    return page.html.select_one(f"#widget-{widget_id.replace('.', '-')}")
 
 
 def card_ids(page, widget_id):
