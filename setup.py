@@ -13,6 +13,7 @@ BUNDLED_ADDONS: list[str] = [
     "customers = addons.customers",
     "leads = addons.leads",
     "opportunities = addons.opportunities",
+    "calendar = addons.calendar",
 ]
 
 setup(
@@ -44,6 +45,7 @@ setup(
         "babel>=2.14,<3",
         "click>=8.1,<9",
         "gunicorn>=22,<28",
+        "icalendar>=6,<8",  # calendar: .ics export, the subscription feed and import
         "Jinja2>=3.1,<4",
         "lxml>=5.2,<7",  # openpyxl writes large XLSX exports ~1.8x faster through it
         "openpyxl>=3.1,<4",  # XLSX export and import
@@ -54,6 +56,7 @@ setup(
         "pyotp>=2.9,<3",  # TOTP second factor
         "pypinyin>=0.51,<1",  # customers: pinyin and initials of a name, so "albb" finds 阿里巴巴
         "pyramid>=2.0.2,<3",
+        "python-dateutil>=2.8,<5",  # calendar: recurrence rules (RFC 5545 RRULE) expanded
         "pyramid_jinja2>=2.10,<3",
         "pyramid_tm>=2.5,<3",
         "python-stdnum>=1.20,<3",  # customers: 统一社会信用代码 check digits (stdnum.cn.uscc)

@@ -85,6 +85,16 @@ class SearchHit:
 
 
 @dataclasses.dataclass(frozen=True)
+class RecordLink:
+    """A record of some addon as another addon shows it (a calendar item's customer): its
+    title for this reader, already masked, and its page; ``kind`` says what it is (客户)."""
+
+    title: str
+    url: str
+    kind: str | TranslationString = ""
+
+
+@dataclasses.dataclass(frozen=True)
 class SearchProvider:
     """Global search: ``search(request, query, limit)`` returns at most ``limit`` hits the
     caller may see (the provider applies permissions and record scopes —

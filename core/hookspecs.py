@@ -17,6 +17,7 @@ from core.contributions import (
     PeriodicJob,
     Permission,
     RecordChange,
+    RecordLink,
     RecordPanel,
     SearchProvider,
 )
@@ -142,6 +143,23 @@ def kehu_permissions() -> list[Permission]:
         def kehu_permissions():
             return [Permission("customers.customer:read", _("Read customers"),
                                default_roles=("admin", "sales_manager", "sales"))]
+    """
+
+
+@hookspec
+def kehu_record_links(ctx: Any, table: str, ids: list[int]) -> dict[int, RecordLink]:
+    """Called when a page or the API shows links to records of other addons (a calendar item
+    "about" a customer) and when such a link is made, once per table: return
+    ``{id: RecordLink}`` for the ``ids`` of ``table`` that your addon owns *and* the user may
+    read (X1); leave out the others — the caller then says the record is unavailable. Use
+    ``core.links.record_links``, which groups the ids and calls this. Example::
+
+        @hookimpl
+        def kehu_record_links(ctx, table, ids):
+            if table != "customers_customer" or not ctx.access.can("customers.customer:read"):
+                return {}
+            rows = ctx.dbsession.execute(scoped_select(ctx, Customer).where(Customer.id.in_(ids)))
+            return {c.id: RecordLink(c.name, f"/customers/{c.id}", _("Customer")) for c in rows.scalars()}
     """
 
 

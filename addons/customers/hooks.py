@@ -141,3 +141,15 @@ def kehu_record_panels(request: Any, record: Any) -> list[Any]:
     from .panels import record_panels
 
     return record_panels(request, record)
+
+
+@hookimpl
+def kehu_record_links(ctx: Any, table: str, ids: list[int]) -> dict[int, Any]:
+    """customers as other addons link them (a calendar item about one), in the reader's scope."""
+    if table != "customers_customer":
+        return {}
+    from core.links import scoped_links
+
+    from .models import Customer
+
+    return scoped_links(ctx, Customer, ids, "name", "/customers/{id}", _("Customer"))

@@ -136,3 +136,15 @@ def kehu_demo_data(ctx: Any) -> Any:
 
     add_demo_opportunities(ctx)
     return result
+
+
+@hookimpl
+def kehu_record_links(ctx: Any, table: str, ids: list[int]) -> dict[int, Any]:
+    """opportunitys as other addons link them (a calendar item about one), in the reader's scope."""
+    if table != "opportunities_opportunity":
+        return {}
+    from core.links import scoped_links
+
+    from .models import Opportunity
+
+    return scoped_links(ctx, Opportunity, ids, "title", "/opportunities/{id}", _("Opportunity"))
