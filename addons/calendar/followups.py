@@ -6,8 +6,8 @@ plan, owned by the plan's owner, of type "followup", linked to the customer or l
 ``source`` / ``source_id`` (``customers.plan``, 12). Planned or moved: the task is made or moved;
 done: it is done; cancelled: it goes. The source addon reminds of its plans itself, so these tasks
 carry no reminders of their own. What a user does to such a task here is told back through
-``calendar_item_changed`` (services); applying the source's own change is done ``quietly``, so
-nothing echoes.
+``calendar_item_changed`` (services); while either side applies the other's change, nothing is
+told back (``services.quietly``), so nothing echoes.
 """
 
 from __future__ import annotations
@@ -22,12 +22,15 @@ from core.models import User
 
 from .models import CalendarItem
 from .occurrences import item_loads
-from .services import ItemData, place_item, quietly, remove_item, rewrite_item
+from .services import ItemData, exchanging, place_item, quietly, remove_item, rewrite_item
 from .times import wall, zone
 
 
 def apply_plan(ctx: Ctx, source: str, plan: Any, related_table: str, related_id: int) -> CalendarItem | None:
-    """Make the calendar agree with the plan; returns its task (None once it is gone)."""
+    """Make the calendar agree with the plan; returns its task (None once it is gone). The
+    source's answer to a change told from here is an echo and is left alone."""
+    if exchanging():
+        return None
     item = ctx.dbsession.scalar(select(CalendarItem).where(
         CalendarItem.source == source, CalendarItem.source_id == plan.plan_id).options(*item_loads())
         .order_by(CalendarItem.id).limit(1))

@@ -180,7 +180,7 @@ def shift_keys(keys: Iterable[str], delta: dt.timedelta, all_day: bool) -> list[
     return [key(parse_key(text) + delta, all_day) for text in keys]
 
 
-def _rule(rule: str, start: dt.datetime):  # noqa: ANN202 (dateutil's rrule has no public type)
+def _rule(rule: str, start: dt.datetime):
     return rrulestr(rule, dtstart=start, ignoretz=True)
 
 

@@ -56,19 +56,24 @@ MAX_REMINDER_MINUTES = 30 * 24 * 60
 MAX_DAYS = 366
 LIMITS = {"title": 200, "location": 200, "description": 5000}
 INVITED, CHANGED = "calendar.invited", "calendar.changed"
-#: Set while the calendar applies another addon's change to its item, so that change is not
-#: told back to that addon (``quietly``).
-_applying_source: contextvars.ContextVar[bool] = contextvars.ContextVar("calendar_applying_source", default=False)
+#: Set while the calendar and a source addon exchange a change (the calendar applying the
+#: source's, or telling the source its own): what comes back the other way is an echo.
+_exchanging: contextvars.ContextVar[bool] = contextvars.ContextVar("calendar_exchanging", default=False)
 
 
 @contextlib.contextmanager
 def quietly() -> Iterator[None]:
     """Write items without telling their source addons (it is their change being applied)."""
-    token = _applying_source.set(True)
+    token = _exchanging.set(True)
     try:
         yield
     finally:
-        _applying_source.reset(token)
+        _exchanging.reset(token)
+
+
+def exchanging() -> bool:
+    """Whether a change between the calendar and a source addon is under way."""
+    return _exchanging.get()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -189,10 +194,10 @@ def check(ctx: Ctx, data: ItemData, owner_id: int | None = None, *, trusted: boo
                 name = (found[0] or found[1]) if found else f"#{person}"
                 raise ParticipantUnavailable(name=name)
     changes["participants"] = people
-    if (data.related_table or data.related_id is not None) and not trusted:
-        if not data.related_table or data.related_id is None \
-                or record_link(ctx, data.related_table, data.related_id) is None:
-            raise RelatedUnavailable()
+    linked = data.related_table or data.related_id is not None
+    if linked and not trusted and (not data.related_table or data.related_id is None
+                                   or record_link(ctx, data.related_table, data.related_id) is None):
+        raise RelatedUnavailable()
     return dataclasses.replace(data, **changes)
 
 
@@ -545,9 +550,10 @@ def _tell_changed(ctx: Ctx, item: CalendarItem, people: list[int], deleted: bool
 
 
 def _tell_source(ctx: Ctx, item: CalendarItem, state: str) -> None:
-    if item.source and item.source_id is not None and not _applying_source.get():
+    if item.source and item.source_id is not None and not exchanging():
         due = item.start_at if not item.all_day else to_utc(dt.datetime.combine(item.start_date, dt.time(9)),  # type: ignore[arg-type]
                                                               zone(item.tzid))
-        ctx.hooks.calendar_item_changed(ctx=ctx, change=ItemChange(
-            item_id=item.id, source=item.source, source_id=item.source_id, state=state, due_at=due,
-            owner_id=item.owner_id))
+        with quietly():
+            ctx.hooks.calendar_item_changed(ctx=ctx, change=ItemChange(
+                item_id=item.id, source=item.source, source_id=item.source_id, state=state, due_at=due,
+                owner_id=item.owner_id))

@@ -20,7 +20,7 @@ UTC = dt.UTC
 def zone(name: str | None) -> zoneinfo.ZoneInfo:
     """The zone named ``name`` (IANA), or UnknownZone."""
     try:
-        if not name or "/" not in name and name != "UTC":
+        if not name or ("/" not in name and name != "UTC"):
             raise ValueError(name)
         return zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):

@@ -153,3 +153,12 @@ def kehu_record_links(ctx: Any, table: str, ids: list[int]) -> dict[int, Any]:
     from .models import Customer
 
     return scoped_links(ctx, Customer, ids, "name", "/customers/{id}", _("Customer"))
+
+
+@hookimpl
+def calendar_item_changed(ctx: Any, change: Any) -> None:
+    """A follow-up plan's task moved, done or deleted on the calendar moves, completes or
+    cancels the plan (K2)."""
+    from .plans import apply_calendar_change
+
+    apply_calendar_change(ctx, change)

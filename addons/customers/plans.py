@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
@@ -40,6 +41,8 @@ from .models import Customer, Followup, FollowupPlan
 PLANNED, DONE, CANCELLED = "planned", "done", "cancelled"
 STATES = (PLANNED, DONE, CANCELLED)
 REMINDER_KIND = "customers.followup_due"
+#: How the calendar names these plans (``CalendarItem.source``).
+SOURCE = "customers.plan"
 #: Plans reminded by one run of the job at most; the next run (minutes later) takes the rest.
 REMIND_BATCH = 500
 
@@ -155,6 +158,23 @@ def cancel_plan(ctx: Ctx, plan_id: int) -> FollowupPlan:
     _close(ctx, customer, plan, CANCELLED)
     _sync_next(ctx, customer)
     return plan
+
+
+def apply_calendar_change(ctx: Ctx, change: Any) -> None:
+    """The calendar's ``calendar_item_changed``: a plan's task moved, done or deleted there moves,
+    completes or cancels the plan, as the same user on the customer page would (their write
+    scope). A plan already closed stays as it is; a reopened task cannot reopen a plan."""
+    if change.source != SOURCE:
+        return
+    actions = {"moved": lambda: move_plan(ctx, change.source_id, change.due_at),
+               "done": lambda: complete_plan(ctx, change.source_id),
+               "deleted": lambda: cancel_plan(ctx, change.source_id)}
+    if change.state not in actions:
+        return
+    plan = ctx.dbsession.get(FollowupPlan, change.source_id)
+    if plan is None or plan.state != PLANNED or (change.state == "moved" and plan.due_at == change.due_at):
+        return
+    actions[change.state]()
 
 
 def next_followup_of(ctx: Ctx, customer_id: int) -> dt.datetime | None:

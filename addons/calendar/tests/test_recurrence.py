@@ -88,8 +88,8 @@ def test_a_series_without_end_is_expanded_only_in_the_window_and_capped(company)
     assert len(seen(env, users, dt.date(2026, 12, 1), dt.date(2027, 12, 31))) == 390
     assert len(recurrence.starts_between("FREQ=DAILY", MONDAY, MONDAY, MONDAY.replace(year=2040))) == \
         recurrence.WINDOW_CAP
+    after = dt.datetime(2026, 1, 1, tzinfo=SHANGHAI)
     with env.ctx() as ctx, pytest.raises(WindowInvalid):
-        after = dt.datetime(2026, 1, 1, tzinfo=SHANGHAI)
         occurrences(as_user(ctx, users["zhang"]), after, after + dt.timedelta(days=500), SHANGHAI)
 
 
@@ -106,8 +106,8 @@ def test_an_occurrence_that_the_series_does_not_have_is_unknown(company):
 def test_editing_one_occurrence_makes_an_exception_and_leaves_the_others(company):
     env, users = company
     item_id = series(env, users, participants=(users["lisi"],))
-    alone = edit(env, users, item_id, "2026-12-09T09:00", "one", title="改期晨会", start=dt.datetime(2026, 12, 9, 15, 0),
-                 end=dt.datetime(2026, 12, 9, 16, 0))
+    alone = edit(env, users, item_id, "2026-12-09T09:00", "one", title="改期晨会",
+                 start=dt.datetime(2026, 12, 9, 15, 0), end=dt.datetime(2026, 12, 9, 16, 0))
     assert alone != item_id
     found = seen(env, users)
     assert found[2] == ("改期晨会", dt.datetime(2026, 12, 9, 15, 0))

@@ -28,8 +28,7 @@ from addons.calendar.models import CalendarItem
 from addons.calendar.occurrences import get_item, occurrences
 from addons.calendar.services import ItemData
 from core.access.exceptions import RecordNotFound
-from core.models import AuditEntry
-from core.models import User
+from core.models import AuditEntry, User
 from core.notifications.models import Notification
 
 from .conftest import as_user
