@@ -13,3 +13,8 @@ TEMPLATES = "addons.calendar:templates/calendar/"
 
 def includeme(config: Configurator) -> None:
     """Routes and views; every route name starts with ``calendar.``."""
+    from . import api, ical_views, views
+
+    views.include(config)  # /calendar (week, month, day), agenda, team, the item pages and form
+    ical_views.include(config)  # .ics export, the subscription feed, import with preview
+    api.include(config)  # /api/v1/events, /api/v1/tasks

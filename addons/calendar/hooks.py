@@ -72,3 +72,14 @@ def leads_followup_planned(ctx: Any, plan: Any) -> None:
     from .followups import apply_plan
 
     apply_plan(ctx, "leads.lead", plan, "leads_lead", plan.lead_id)
+
+
+@hookimpl(wrapper=True)
+def kehu_demo_data(ctx: Any) -> Any:
+    """Meetings, visits and tasks for the demo users, once the others' demo data is in (the
+    users, and the customers' follow-up plans that land on the calendar by themselves)."""
+    result = yield
+    from .demo import add_demo_items
+
+    add_demo_items(ctx)
+    return result

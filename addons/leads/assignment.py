@@ -39,6 +39,7 @@ from .exceptions import (
     RuleTargetMissing,
 )
 from .models import OPEN_STATUSES, STRATEGIES, Lead, LeadAssignee, LeadMove, LeadRule
+from .plans import announce, plan_state
 from .services import changed
 
 ADMIN = "leads.pool:admin"
@@ -241,11 +242,13 @@ def assign_by_rules(ctx: Ctx, lead: Lead) -> LeadRule | None:
         owner_id = pick(ctx, rule)
         if owner_id is None:
             continue
+        before = plan_state(lead)
         lead.owner_id, lead.acquired_at = owner_id, ctx.now
         ctx.dbsession.add(LeadMove(lead_id=lead.id, pool_id=lead.pool_id, action="assigned",
                                    user_id=ctx.user.id if ctx.user else None, reason=rule.name, at=ctx.now))
         ctx.dbsession.flush()
         changed(ctx, "updated", lead, {"owner_id": (None, owner_id), "rule": (None, rule.name)})
+        announce(ctx, lead, before)
         notify(ctx, [owner_id], "leads.assigned", lead,
                _("“${name}” is yours, by the rule “${rule}”.", mapping={"name": lead.name, "rule": rule.name}),
                url=f"/leads/{lead.id}")

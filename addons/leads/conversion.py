@@ -26,6 +26,7 @@ from core.context import Ctx
 
 from .exceptions import LeadConverted, LeadNotQualified
 from .models import Lead, LeadFollowup
+from .plans import announce, plan_state
 from .services import changed, get_lead
 
 #: Lead fields a new customer takes over (the customers' own names where they differ).
@@ -106,10 +107,11 @@ def _convert(ctx: Ctx, lead: Lead, customer_id: int | None, options: Mapping[str
                                         phone=lead.phone, email=lead.email, wechat=lead.wechat)
         contact_id = contact.id
     _carry_followups(ctx, lead, customer)
-    before = lead.status
+    before, plan = lead.status, plan_state(lead)
     lead.status, lead.customer_id, lead.converted_at = "converted", customer.id, ctx.now
     ctx.dbsession.flush()
     changed(ctx, "updated", lead, {"status": (before, "converted"), "customer_id": (None, customer.id)})
+    announce(ctx, lead, plan)  # cancelled: the customer's own plan (carried over above) goes on
     conversion = LeadConversion(lead.id, lead.name, customer.id, contact_id, customer.owner_id, lead.budget,
                                 customer_id is None, MappingProxyType(dict(options)))
     ctx.hooks.leads_converted(ctx=ctx, conversion=conversion)

@@ -1,6 +1,7 @@
 """What the leads addon adds to the core (menu, permissions, the notification kinds, the periodic
-automatic return and nurture reminders, the workbench cards, demo data) and to the customers
-addon (its leads in 查重)."""
+automatic return and nurture reminders, the workbench cards, demo data), to the customers
+addon (its leads in 查重) and to the calendar (a lead's next follow-up moved or ticked off
+there)."""
 
 from __future__ import annotations
 
@@ -97,3 +98,24 @@ def kehu_demo_data(ctx: Any) -> Any:
 
     add_demo_leads(ctx)
     return result
+
+
+@hookimpl
+def kehu_record_links(ctx: Any, table: str, ids: list[int]) -> dict[int, Any]:
+    """leads as other addons link them (a calendar item about one), in the reader's scope."""
+    if table != "leads_lead":
+        return {}
+    from core.links import scoped_links
+
+    from .models import Lead
+
+    return scoped_links(ctx, Lead, ids, "name", "/leads/{id}", _("Lead"))
+
+
+@hookimpl
+def calendar_item_changed(ctx: Any, change: Any) -> None:
+    """A lead's next follow-up moved, done or deleted on the calendar moves or clears it on the
+    lead (K2). Only the calendar calls it; without the calendar installed it simply waits."""
+    from .plans import apply_calendar_change
+
+    apply_calendar_change(ctx, change)

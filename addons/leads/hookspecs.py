@@ -48,3 +48,19 @@ def leads_conversion_steps(ctx: Any, lead: Any) -> list[Any]:
                                    "addons.opportunities:templates/opportunities/convert_step.jinja2",
                                    {"title": lead.name, "amount": lead.budget})]
     """
+
+
+@hookspec
+def leads_followup_planned(ctx: Any, plan: Any) -> None:
+    """Called in the writer's transaction whenever a lead's next follow-up — its one follow-up
+    plan — is made, moved, done or cancelled: set or changed on the lead, by a follow-up, by a
+    claim, return or assignment, by conversion, disqualification or deletion. ``plan`` is a
+    frozen ``addons.leads.plans.LeadPlanEvent`` (plan_id = lead_id, lead_name, owner_id, due_at
+    in UTC, title, state "planned" / "moved" / "done" / "cancelled", url). The calendar addon
+    puts the plan on its owner's schedule this way. Example::
+
+        @hookimpl
+        def leads_followup_planned(ctx, plan):
+            if plan.state in ("planned", "moved"):
+                put_on_calendar(ctx, plan.owner_id, plan.due_at, plan.title, plan.url)
+    """

@@ -36,6 +36,7 @@ from .exceptions import (
     LeadReturnReasonRequired,
 )
 from .models import OPEN_STATUSES, Lead, LeadMove, LeadPool
+from .plans import announce, plan_state
 from .services import changed, get_lead
 
 CLAIM = "leads.pool:claim"
@@ -143,7 +144,7 @@ def claim_leads(ctx: Ctx, lead_ids: Iterable[int]) -> list[Lead]:
     """领取 one or many leads from the pools the user sees, all or none (L2). Checks each pool's
     daily claim limit and its most open leads per person, then claims each lead with a
     conditional UPDATE: of two people claiming at once exactly one wins, the other is told who
-    has it."""
+    has it. A claimed lead with a next follow-up has a plan again ("planned")."""
     ctx.access.require(CLAIM)
     if ctx.user is None:
         raise LeadPoolUnavailable()
@@ -176,8 +177,11 @@ def claim_leads(ctx: Ctx, lead_ids: Iterable[int]) -> list[Lead]:
                                    at=ctx.now))
         changed(ctx, "updated", _Ref(row.id), {"owner_id": (None, user_id)})
     ctx.dbsession.flush()
-    return list(ctx.dbsession.scalars(select(Lead).where(Lead.id.in_(ids)).order_by(Lead.id)
-                                      .execution_options(populate_existing=True)))
+    claimed = list(ctx.dbsession.scalars(select(Lead).where(Lead.id.in_(ids)).order_by(Lead.id)
+                                         .execution_options(populate_existing=True)))
+    for lead in claimed:  # in a pool, no lead had a plan: one with a next follow-up has one now
+        announce(ctx, lead, None)
+    return claimed
 
 
 def _check_limits(ctx: Ctx, pool: LeadPool, wanted: int, user_id: int) -> None:
@@ -212,13 +216,16 @@ def return_lead(ctx: Ctx, lead_id: int, pool_id: int, reason: str) -> Lead:
 
 
 def _release(ctx: Ctx, lead: Lead, pool: LeadPool, action: str, reason: str | None) -> None:
-    previous, before_pool = lead.owner_id, lead.pool_id
+    """Into ``pool``, without an owner: its follow-up plan, if any, is cancelled (the next
+    follow-up stays on the lead, for whoever claims it)."""
+    previous, before_pool, before = lead.owner_id, lead.pool_id, plan_state(lead)
     lead.owner_id, lead.pool_id, lead.acquired_at = None, pool.id, None
     ctx.dbsession.add(LeadMove(lead_id=lead.id, pool_id=pool.id, action=action,
                                user_id=ctx.user.id if ctx.user else None, previous_owner_id=previous,
                                reason=reason, at=ctx.now))
     ctx.dbsession.flush()
     changed(ctx, "updated", lead, {"owner_id": (previous, None), "pool_id": (before_pool, pool.id)})
+    announce(ctx, lead, before)
 
 
 def auto_return_due(ctx: Ctx) -> dict[str, int]:

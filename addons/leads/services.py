@@ -1,5 +1,7 @@
 """Every rule about leads and their follow-ups: permission checks, validation, writes, audit
 (through ``kehu_record_changed``). Views, imports, the API and demo data call these functions.
+What a change does to a lead's next follow-up — the plan the calendar shows — is told through
+``leads_followup_planned`` (``plans.announce``), here and wherever else an owner changes.
 
 Leads share the customers addon's lists (source, level, industry), its name normalisation and
 its mobile-number check: a lead becomes a customer, so both must speak the same values.
@@ -37,6 +39,7 @@ from .exceptions import (
     StatusUnknown,
 )
 from .models import STATUSES, Lead, LeadFollowup
+from .plans import announce, plan_state
 
 #: What a form, an import or the API may set on a lead (the owner goes through the pool).
 LEAD_FIELDS = ("name", "contact_name", "mobile", "phone", "email", "wechat", "address", "province", "city",
@@ -97,7 +100,8 @@ def create_lead(ctx: Ctx, *, name: str, owner_id: int | None = None, pool_id: in
     changed(ctx, "created", lead, changes)
     if custom:
         set_values(ctx, lead, custom, creating=True)
-    if assign:
+    announce(ctx, lead, None)
+    if assign:  # the rule's owner is announced by the assignment
         from .assignment import assign_by_rules
 
         assign_by_rules(ctx, lead)
@@ -128,6 +132,7 @@ def update_lead(ctx: Ctx, lead_id: int, *, tags: str | Iterable[str] | None = No
     _writable(lead)
     from . import tags as lead_tags  # tags build on leads, not the other way round
 
+    before = plan_state(lead)
     values = _clean(ctx, fields, current=lead)
     names = lead_tags.check_names(tags) if tags is not None else None
     _plan_nurture(ctx, lead, values)
@@ -146,15 +151,19 @@ def update_lead(ctx: Ctx, lead_id: int, *, tags: str | Iterable[str] | None = No
         changes["tags"] = written
     if changes:
         changed(ctx, "updated", lead, changes)
+    announce(ctx, lead, before)
     return lead
 
 
 def delete_lead(ctx: Ctx, lead_id: int) -> None:
-    """Into the recycle bin (``leads.lead:delete``, within the delete scope); audited."""
+    """Into the recycle bin (``leads.lead:delete``, within the delete scope); audited, and its
+    follow-up plan cancelled."""
     lead = get_lead(ctx, lead_id, "delete")
+    before = plan_state(lead)
     lead.deleted_at, lead.deleted_by = ctx.now, _user_id(ctx)
     ctx.dbsession.flush()
     changed(ctx, "deleted", lead, {"deleted_at": (None, ctx.now)})
+    announce(ctx, lead, before)
 
 
 def leads_in_scope(ctx: Ctx, action: str = "read") -> Any:
@@ -183,6 +192,7 @@ def add_followup(ctx: Ctx, lead_id: int, *, kind: str, content: str, next_at: dt
         raise LeadFieldTooLong(field=_("Next step"), limit=200)
     if kind not in FOLLOWUP_KINDS:
         raise UnknownChoice(value=kind, field=_("type"))
+    before = plan_state(lead)
     followup = LeadFollowup(lead_id=lead.id, owner_id=_user_id(ctx), kind=kind, content=content,
                             next_at=next_at, next_step=next_step)
     ctx.dbsession.add(followup)
@@ -199,6 +209,7 @@ def add_followup(ctx: Ctx, lead_id: int, *, kind: str, content: str, next_at: dt
     ctx.dbsession.flush()
     changed(ctx, "created", followup, {"kind": (None, kind), "content": (None, content)})
     changed(ctx, "updated", lead, changes)
+    announce(ctx, lead, before, followed_up=True)
     return followup
 
 

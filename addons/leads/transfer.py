@@ -18,12 +18,14 @@ from core.notifications.services import notify
 
 from .exceptions import LeadConverted
 from .models import Lead, LeadMove
+from .plans import announce, plan_state
 from .services import changed
 
 
 def assign_leads(ctx: Ctx, lead_ids: Iterable[int], owner_id: int) -> int:
     """Give the leads the user may change to ``owner_id`` (an active user who may read leads),
-    all or none: a converted lead refuses the whole batch. Returns how many changed owner."""
+    all or none: a converted lead refuses the whole batch. Returns how many changed owner. A
+    lead's follow-up plan goes with it to the new owner ("moved", or "planned" out of a pool)."""
     ctx.access.require("leads.lead:write")
     owner = ctx.dbsession.get(User, owner_id)
     if owner is None or not owner.active or not ctx.access.for_user(ctx, owner).can("leads.lead:read"):
@@ -35,6 +37,7 @@ def assign_leads(ctx: Ctx, lead_ids: Iterable[int], owner_id: int) -> int:
         if lead.status == "converted":
             raise LeadConverted(name=lead.name)
     moved = [lead for lead in leads if lead.owner_id != owner_id]
+    plans = {lead.id: plan_state(lead) for lead in moved}
     for lead in moved:
         before = lead.owner_id
         if before is None:  # out of its pool, as the pool's history shows
@@ -43,6 +46,8 @@ def assign_leads(ctx: Ctx, lead_ids: Iterable[int], owner_id: int) -> int:
         lead.owner_id, lead.acquired_at = owner_id, ctx.now
         changed(ctx, "updated", lead, {"owner_id": (before, owner_id)})
     ctx.dbsession.flush()
+    for lead in moved:
+        announce(ctx, lead, plans[lead.id])
     _notify(ctx, moved, owner_id)
     return len(moved)
 
