@@ -9,7 +9,8 @@ saves full-page PNGs at a phone width (390 px) and a desktop width (1280 px)::
 
 Files are named ``<width>-<page>.png``: login, login-error, home, menu (the phone's open
 off-canvas menu), apps, preferences, notifications, notification-settings, search, 404 and,
-with the customers addon, its lists, the 查重 page and one customer's 360° page.
+with the customers addon, its lists, the 查重 page and one customer's 360° page; with the calendar,
+its week, month, agenda and team views, the item form, the subscription and import pages.
 """
 
 from __future__ import annotations
@@ -26,10 +27,15 @@ from core.testing.browser import CHROMIUM_ARGS, LiveServer
 
 CHROMIUM = "/usr/bin/chromium"
 DEMO_ADMIN = ("admin", "kehu-demo-1")
+DEMO_MANAGER = ("manager1", "kehu-demo-1")
 WIDTHS = {390: 844, 1280: 800}  # width: height of the first screen (pages are shot in full)
 CUSTOMER_PAGES = (("customers", "/customers"), ("pool", "/customers/pool"), ("key-customers", "/customers/key"),
                   ("contacts", "/customers/contacts"), ("duplicates", "/customers/duplicates?name=华信"),
                   ("recycle-bin", "/customers/recycle-bin"), ("customer-search", "/search?q=hx"))
+CALENDAR_PAGES = (("calendar-week", "/calendar"), ("calendar-month", "/calendar?view=month"),
+                  ("calendar-agenda", "/calendar/agenda"), ("calendar-team", "/calendar/team"),
+                  ("calendar-new", "/calendar/items/new"), ("calendar-subscription", "/calendar/subscription"),
+                  ("calendar-import", "/calendar/import"))
 
 
 def prepare_demo(folder: Path) -> str:
@@ -97,6 +103,17 @@ def take_all(base_url: str, out: Path, locale: str, chromium: str) -> None:
                 first.click()
                 page.wait_for_load_state("networkidle")  # the lazy 360° panels
                 shoot(page, out, "customer")
+            context.close()
+            context = browser.new_context(base_url=base_url, locale=locale.replace("_", "-"),
+                                          viewport={"width": width, "height": height})
+            page = context.new_page()
+            page.goto("/login")
+            login(page, *DEMO_MANAGER)  # the calendar is a person's: a manager's has a team
+            shoot(page, out, "home-manager")
+            for name, path in CALENDAR_PAGES:  # when the calendar is installed
+                if page.goto(path).status == 200:
+                    page.wait_for_load_state("networkidle")  # the calendar's events.json
+                    shoot(page, out, name)
             context.close()
         browser.close()
 

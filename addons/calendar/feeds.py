@@ -18,14 +18,14 @@ import datetime as dt
 import hashlib
 import secrets
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import select
 
 from core.audit.services import write_audit
 from core.context import Ctx
 from core.models import User
 
-from .models import Attendee, CalendarItem, Feed
-from .occurrences import item_loads, visible_condition
+from .models import CalendarItem, Feed
+from .occurrences import item_loads, owned_or_invited, visible_condition
 
 TOKEN_BYTES = 32
 #: ``last_used_at`` is written at most this often: apps poll every few minutes.
@@ -96,11 +96,7 @@ def feed_items(ctx: Ctx) -> list[CalendarItem]:
     not declined, visible to them, meeting [now − 90 days, now + 400 days)."""
     me = ctx.user.id  # type: ignore[union-attr]
     after, before = ctx.now - PAST, ctx.now + AHEAD
-    invited = exists().where(Attendee.item_id == CalendarItem.id, Attendee.user_id == me,
-                             Attendee.response != "declined")
     query = (select(CalendarItem)
-             .where(visible_condition(ctx), or_(CalendarItem.owner_id == me, invited),
-                    CalendarItem.span_start < before,
-                    or_(CalendarItem.span_end.is_(None), CalendarItem.span_end >= after))
+             .where(visible_condition(ctx), CalendarItem.id.in_(owned_or_invited([me], after, before)))
              .options(*item_loads()).order_by(CalendarItem.span_start, CalendarItem.id).limit(MAX_FEED_ITEMS))
     return list(ctx.dbsession.scalars(query))

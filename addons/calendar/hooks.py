@@ -83,3 +83,19 @@ def kehu_demo_data(ctx: Any) -> Any:
 
     add_demo_items(ctx)
     return result
+
+
+@hookimpl
+def kehu_dashboard_widgets(request: Any) -> list[Any]:
+    """The workbench's "today": my events, tasks due and follow-ups due."""
+    from .dashboard import widgets
+
+    return widgets(request)
+
+
+@hookimpl
+def kehu_record_panels(request: Any, record: Any) -> list[Any]:
+    """What is planned about a customer, lead, opportunity … on its page."""
+    from .panels import record_panels
+
+    return record_panels(request, record)

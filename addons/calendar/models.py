@@ -27,6 +27,11 @@ TYPES = ("visit", "call", "meeting", "memo", "followup", "other")
 RESPONSES = ("pending", "accepted", "declined")
 
 
+#: The longest span of an item that is not ``wide`` (an all-day item's span is widened by up to
+#: 26 hours of zone offsets, so a week of days still fits).
+NARROW_SPAN = dt.timedelta(days=9)
+
+
 class CalendarItem(Model, Owned):
     """An event (start–end, or whole days) or a task (due at ``start_at``, done at ``done_at``).
 
@@ -38,12 +43,17 @@ class CalendarItem(Model, Owned):
     ``span_start`` / ``span_end`` (UTC) bound every occurrence, all-day ones widened by the
     widest zone offsets, so one indexed range finds what a window may show; the exact test is
     done in Python. ``span_end`` is empty for a series without an end.
+
+    ``wide`` marks the few items whose span is longer than ``NARROW_SPAN`` (series, events of
+    many days): a window finds the others by ``span_start`` in [window start − NARROW_SPAN,
+    window end) — a short range of the index whatever the calendar's size — and the wide ones
+    by their own short index entries (benchmarks/calendar_views.py).
     """
 
     __tablename__ = "calendar_item"
     access_key = "calendar.item"
-    __table_args__ = (Index("ix_calendar_item_owner_span", "owner_id", "span_start"),
-                      Index("ix_calendar_item_span", "span_start", "span_end"),
+    __table_args__ = (Index("ix_calendar_item_owner_span", "owner_id", "wide", "span_start"),
+                      Index("ix_calendar_item_span", "wide", "span_start"),
                       Index("ix_calendar_item_source", "source", "source_id"),
                       Index("ix_calendar_item_related", "related_table", "related_id"))
 
@@ -61,6 +71,7 @@ class CalendarItem(Model, Owned):
     end_date: Mapped[dt.date | None] = mapped_column(Date, info={"label": _("End date")})
     span_start: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     span_end: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    wide: Mapped[bool] = mapped_column(Boolean, default=False)
     done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, info={"label": _("Done")})
     rrule: Mapped[str | None] = mapped_column(String(300), info={"label": _("Repeat")})
     exdates: Mapped[list[str]] = mapped_column(JSON, default=list)

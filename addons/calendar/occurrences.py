@@ -15,8 +15,9 @@ import dataclasses
 import datetime as dt
 import zoneinfo
 from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy import ColumnElement, and_, exists, or_, select, union
 from sqlalchemy.orm import selectinload
 
 from core.access.exceptions import RecordNotFound
@@ -26,7 +27,7 @@ from core.models import User
 
 from . import recurrence
 from .exceptions import OccurrenceUnknown, WindowInvalid
-from .models import Attendee, CalendarItem
+from .models import NARROW_SPAN, Attendee, CalendarItem
 from .times import to_utc, wall, zone
 
 #: The longest window one query expands (a year and a bit: the API's and the feed's limit).
@@ -109,13 +110,12 @@ def occurrences(ctx: Ctx, after: dt.datetime, before: dt.datetime, tz: zoneinfo.
     own and their invitations); ``attending`` is the reader whose declined invitations are
     left out. Private items stay with visibility."""
     check_window(after, before)
-    query = select(CalendarItem).where(
-        visible_condition(ctx), CalendarItem.span_start < before,
-        or_(CalendarItem.span_end.is_(None), CalendarItem.span_end >= after), *extra)
+    query = select(CalendarItem).where(visible_condition(ctx), *extra)
     if owners is not None:
         people = list(owners)
-        query = query.where(or_(CalendarItem.owner_id.in_(people), exists().where(
-            Attendee.item_id == CalendarItem.id, Attendee.user_id.in_(people), Attendee.response != "declined")))
+        query = query.where(CalendarItem.id.in_(owned_or_invited(people, after, before)))
+    else:
+        query = query.where(in_window(after, before))
     if kind is not None:
         query = query.where(CalendarItem.kind == kind)
     items = ctx.dbsession.scalars(query.options(*item_loads()).order_by(CalendarItem.span_start, CalendarItem.id))
@@ -123,6 +123,25 @@ def occurrences(ctx: Ctx, after: dt.datetime, before: dt.datetime, tz: zoneinfo.
     found = [occurrence for item in items
              for occurrence in expand(item, after, before, first_day, last_day)]
     return sorted(found, key=lambda occurrence: occurrence.sort_key(tz))
+
+
+def in_window(after: dt.datetime, before: dt.datetime) -> ColumnElement[bool]:
+    """Items whose span may meet [after, before): narrow ones by a short range of ``span_start``,
+    wide ones (series, long events) by theirs — each arm an index range (models.CalendarItem)."""
+    return or_(
+        and_(CalendarItem.wide.is_(False), CalendarItem.span_start >= after - NARROW_SPAN,
+             CalendarItem.span_start < before, CalendarItem.span_end >= after),
+        and_(CalendarItem.wide.is_(True), CalendarItem.span_start < before,
+             or_(CalendarItem.span_end.is_(None), CalendarItem.span_end >= after)))
+
+
+def owned_or_invited(people: list[int], after: dt.datetime, before: dt.datetime) -> Any:
+    """Ids of the window's items these people own or take part in: a UNION of two index reads
+    (the owners' span index, the participants' index), where an OR of both would scan."""
+    owned = select(CalendarItem.id).where(CalendarItem.owner_id.in_(people), in_window(after, before))
+    invited = (select(Attendee.item_id).join(CalendarItem, CalendarItem.id == Attendee.item_id)
+               .where(Attendee.user_id.in_(people), Attendee.response != "declined", in_window(after, before)))
+    return union(owned, invited)
 
 
 def expand(item: CalendarItem, after: dt.datetime, before: dt.datetime,

@@ -45,7 +45,7 @@ from .exceptions import (
     TooLong,
     TooManyParticipants,
 )
-from .models import KINDS, RESPONSES, TYPES, Attendee, CalendarItem, Reminder
+from .models import KINDS, NARROW_SPAN, RESPONSES, TYPES, Attendee, CalendarItem, Reminder
 from .occurrences import Occurrence, get_item, item_loads, occurrence_at
 from .times import day_span, to_utc, wall, zone
 
@@ -479,6 +479,11 @@ def _write(ctx: Ctx, item: CalendarItem, data: ItemData) -> None:
 
 
 def _set_span(item: CalendarItem) -> None:
+    _bound_span(item)
+    item.wide = item.span_end is None or item.span_end - item.span_start > NARROW_SPAN
+
+
+def _bound_span(item: CalendarItem) -> None:
     if item.all_day:
         length = item.end_date - item.start_date  # type: ignore[operator]
         last = item.start_date

@@ -16,17 +16,20 @@ from typing import Any
 from pyramid.config import Configurator
 from pyramid.httpexceptions import HTTPBadRequest, HTTPSeeOther
 from pyramid.request import Request
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from core.access.exceptions import RecordNotFound
+from core.access.scopes import scope_condition
 from core.exceptions import KehuError
 from core.i18n import _
 from core.links import record_link, record_links
 from core.models import User
 from core.web.forms import flash_done, save_form
 
-from . import TEMPLATES, recurrence, services
+from . import TEMPLATES, services
 from .forms import ERRORS, KIND_LABELS, MODE_CHOICES, TYPE_LABELS, item_form
+from .ical_views import repeat_text
+from .models import CalendarItem
 from .occurrences import COLOURS, Occurrence, get_item, occurrence_at, occurrences, single
 from .team import team_people
 from .times import day_bounds, to_utc, wall
@@ -101,7 +104,7 @@ def _window(day_first: dt.date, day_last: dt.date, tz: zoneinfo.ZoneInfo) -> tup
     return day_bounds(day_first, tz)[0], day_bounds(day_last, tz)[1]
 
 
-def _item_url(request: Request, occurrence: Occurrence) -> str:
+def item_url(request: Request, occurrence: Occurrence) -> str:
     query = {"key": occurrence.key} if occurrence.key else {}
     return request.route_path("calendar.detail", id=occurrence.item.id, _query=query)
 
@@ -147,7 +150,7 @@ def events_json(request: Request) -> list[dict[str, Any]]:
         found = occurrences(request.ctx, after, before, tz, owners=[person or me])
     except KehuError:
         raise HTTPBadRequest() from None
-    may_write = _writable(request, [o.item for o in found])
+    may_write = writable(request, [o.item for o in found])
     return [_event(request, occurrence, tz, occurrence.item.id in may_write) for occurrence in found]
 
 
@@ -164,7 +167,7 @@ def _event(request: Request, occurrence: Occurrence, tz: zoneinfo.ZoneInfo, edit
         classes.append("is-done")
     return {
         "id": occurrence.ref, "title": item.title, "start": start, "end": end, "allDay": item.all_day,
-        "url": _item_url(request, occurrence), "color": COLOURS.get(item.type, COLOURS["other"]),
+        "url": item_url(request, occurrence), "color": COLOURS.get(item.type, COLOURS["other"]),
         "classNames": classes, "editable": editable,
         "durationEditable": editable and item.kind == "event",
         "extendedProps": {"moveUrl": request.route_path("calendar.move", id=item.id), "key": occurrence.key,
@@ -172,17 +175,11 @@ def _event(request: Request, occurrence: Occurrence, tz: zoneinfo.ZoneInfo, edit
     }
 
 
-def _writable(request: Request, items: list[Any]) -> set[int]:
+def writable(request: Request, items: list[Any]) -> set[int]:
     """Which items the reader may move (their write scope, not someone's private item)."""
     ctx = request.ctx
     if not items or not request.has_permission("calendar.item:write"):
         return set()
-    from sqlalchemy import and_, or_
-
-    from core.access.scopes import scope_condition
-
-    from .models import CalendarItem
-
     ids = [item.id for item in items]
     return set(ctx.dbsession.scalars(select(CalendarItem.id).where(
         CalendarItem.id.in_(ids), and_(scope_condition(ctx, CalendarItem, "write"),
@@ -242,9 +239,9 @@ def agenda_page(request: Request) -> dict[str, Any]:
         "later": request.route_path("calendar.agenda", _query={**query, "from": (last + dt.timedelta(
             days=1)).isoformat()}),
         "this_week": request.route_path("calendar.agenda", _query=query),
-        "person": _person_name(request, person), "item_url": lambda o: _item_url(request, o),
+        "person": _person_name(request, person), "item_url": lambda o: item_url(request, o),
         "colours": COLOURS, "type_labels": TYPE_LABELS,
-        "may_write": _writable(request, [o.item for o in found]),
+        "may_write": writable(request, [o.item for o in found]),
     }
 
 
@@ -282,7 +279,7 @@ def team_page(request: Request) -> dict[str, Any]:
                         grid.setdefault((person.id, shown), []).append(occurrence)
     return {
         "page_title": request.localizer.translate(_("Team calendar")), "people": people, "week": week,
-        "grid": grid, "tz": tz, "today": today(request), "item_url": lambda o: _item_url(request, o),
+        "grid": grid, "tz": tz, "today": today(request), "item_url": lambda o: item_url(request, o),
         "earlier": request.route_path("calendar.team", _query={"date": (monday - dt.timedelta(days=7)).isoformat()}),
         "later": request.route_path("calendar.team", _query={"date": (monday + dt.timedelta(days=7)).isoformat()}),
         "this_week": request.route_path("calendar.team"), "colours": COLOURS,
@@ -307,12 +304,12 @@ def item_detail(request: Request) -> dict[str, Any]:
     link = record_link(ctx, item.related_table, item.related_id) if item.related_table else None
     me = ctx.user.id
     mine = next((a for a in item.attendees if a.user_id == me), None)
-    may_write = bool(_writable(request, [item]))
+    may_write = bool(writable(request, [item]))
     return {
         "page_title": item.title, "item": item, "occurrence": occurrence, "tz": reader_zone(request),
         "link": link, "mine": mine, "may_write": may_write,
         "may_delete": may_write and request.has_permission("calendar.item:delete"),
-        "repeat": recurrence.describe(item.rrule), "series": item.series_id,
+        "repeat": repeat_text(request, item.rrule), "series": item.series_id,
         "type_label": TYPE_LABELS.get(item.type, item.type), "kind_label": KIND_LABELS.get(item.kind, item.kind),
         "colours": COLOURS, "modes": MODE_CHOICES, "key": occurrence.key,
     }

@@ -42,6 +42,7 @@ def upgrade():
         sa.Column("end_date", sa.Date(), nullable=True),
         sa.Column("span_start", UTCDateTime(), nullable=False),
         sa.Column("span_end", UTCDateTime(), nullable=True),
+        sa.Column("wide", sa.Boolean(), nullable=False),
         sa.Column("done_at", UTCDateTime(), nullable=True),
         sa.Column("rrule", sa.String(300), nullable=True),
         sa.Column("exdates", sa.JSON(), nullable=False),
@@ -56,8 +57,8 @@ def upgrade():
         sa.Column("owner_id", sa.Integer(), sa.ForeignKey("core_user.id", ondelete="SET NULL"), index=True),
         *_stamps(),
     )
-    op.create_index("ix_calendar_item_owner_span", "calendar_item", ["owner_id", "span_start"])
-    op.create_index("ix_calendar_item_span", "calendar_item", ["span_start", "span_end"])
+    op.create_index("ix_calendar_item_owner_span", "calendar_item", ["owner_id", "wide", "span_start"])
+    op.create_index("ix_calendar_item_span", "calendar_item", ["wide", "span_start"])
     op.create_index("ix_calendar_item_source", "calendar_item", ["source", "source_id"])
     op.create_index("ix_calendar_item_related", "calendar_item", ["related_table", "related_id"])
     op.create_table(
